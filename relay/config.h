@@ -1,0 +1,67 @@
+/* Daemon configuration: one descriptor table gives the keys of the config
+ * file and the command-line flags (--KEY VALUE), their defaults, parsing,
+ * validation and help. Parsed once at start into a frozen struct br_config. */
+#ifndef RELAY_CONFIG_H
+#define RELAY_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "turn/addr.h"
+
+#define BR_MAX_LISTEN 8
+#define BR_MAX_LIST 64
+#define BR_PATH_MAX 1024
+
+/* A repeatable string key (auth-secret, user, allow-peer, deny-peer). */
+struct br_strlist {
+    char *items[BR_MAX_LIST];
+    size_t n;
+};
+
+struct br_config {
+    /* STUN/TURN listeners (UDP, and TCP once it exists). Default
+     * 0.0.0.0:3478 and [::]:3478. */
+    union turn_addr listen[BR_MAX_LISTEN];
+    size_t n_listen;
+    union turn_addr tls_listen[BR_MAX_LISTEN];
+    size_t n_tls_listen;
+    /* Address relay sockets bind to, per family (family 0 when unset:
+     * main picks a default). */
+    union turn_addr relay_ip4, relay_ip6;
+    /* Address advertised in XOR-RELAYED-ADDRESS instead of relay_ip (1:1 NAT). */
+    union turn_addr external_ip4, external_ip6;
+    uint16_t relay_port_min, relay_port_max; /* 49152-65535 */
+    char realm[128];                         /* default "blindrelay" */
+    struct br_strlist secrets;               /* auth-secret, auth-secret-file lines */
+    struct br_strlist users;                 /* user NAME:PASSWORD */
+    struct br_strlist allow_peer, deny_peer; /* CIDR text, validated at parse */
+    unsigned threads;                        /* 0 = number of cores */
+    union turn_addr admin_listen;            /* family 0 = off; default 127.0.0.1:9641 */
+    char cert[BR_PATH_MAX], key[BR_PATH_MAX];
+    uint32_t default_lifetime;               /* 600 s */
+    uint32_t max_lifetime;                   /* 3600 s */
+    uint32_t nonce_lifetime;                 /* 600 s */
+    uint32_t total_quota;                    /* max allocations, 0 = unlimited */
+    uint32_t user_quota;                     /* max allocations per username, 0 = unlimited */
+    uint32_t max_permissions;                /* per allocation, default 32 */
+    uint32_t max_channels;                   /* per allocation, default 64 */
+    bool rfc5766_channels;                   /* accept channels 0x5000-0x7FFF; default true */
+};
+
+/* Fills defaults, then applies the config file named by --config (if any),
+ * then the remaining flags, which override the file. Repeatable keys given
+ * on the command line replace those from the file. On error writes one line
+ * "blindrelay: <file>:<line>: <key>: <reason>" (or "--<key>: <reason>") to
+ * err and returns -EINVAL. --help prints the key list and returns 1. */
+int br_config_load(struct br_config *cfg, int argc, char **argv, FILE *err);
+
+/* Frees the string lists (cleansing secrets and passwords). */
+void br_config_release(struct br_config *cfg);
+
+/* Writes the key reference (name, default, meaning) for --help. */
+void br_config_help(FILE *out);
+
+#endif

@@ -1,0 +1,52 @@
+/* Transport addresses: a compact IPv4/IPv6 socket address and its helpers. */
+#ifndef TURN_ADDR_H
+#define TURN_ADDR_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* An IPv4 or IPv6 address with port, in network byte order, as the kernel
+ * wants it. 28 bytes instead of sockaddr_storage's 128. */
+union turn_addr {
+    struct sockaddr sa;
+    struct sockaddr_in in4;
+    struct sockaddr_in6 in6;
+};
+
+/* Length to pass to the kernel for this address (0 if the family is unset). */
+socklen_t turn_addr_len(const union turn_addr *a);
+
+/* Address and port equal (family, address bytes, port; scope ignored). */
+bool turn_addr_equal(const union turn_addr *a, const union turn_addr *b);
+
+/* Address equal, port ignored. */
+bool turn_addr_ip_equal(const union turn_addr *a, const union turn_addr *b);
+
+/* Hash of address and port, for per-worker tables. */
+uint32_t turn_addr_hash(const union turn_addr *a);
+
+/* Rewrites an IPv4-mapped IPv6 address (::ffff:a.b.c.d) as plain IPv4 so that
+ * every check sees one form. Other addresses are left alone. */
+void turn_addr_canonical(union turn_addr *a);
+
+uint16_t turn_addr_port(const union turn_addr *a);
+void turn_addr_set_port(union turn_addr *a, uint16_t port);
+
+/* Parses "1.2.3.4", "1.2.3.4:5", "::1", "[::1]:5". A missing port leaves
+ * default_port. Returns 0 or -EINVAL. */
+int turn_addr_parse(union turn_addr *out, const char *text, uint16_t default_port);
+
+/* Writes "1.2.3.4:5" or "[::1]:5" into buf (INET6_ADDRSTRLEN + 8 is enough).
+ * For configuration output only: never call it on a client or peer address. */
+const char *turn_addr_format(const union turn_addr *a, char *buf, size_t size);
+
+/* Wire size of the address bytes: 4 or 16. */
+static inline size_t turn_addr_ip_size(const union turn_addr *a)
+{
+    return a->sa.sa_family == AF_INET6 ? 16 : 4;
+}
+
+#endif

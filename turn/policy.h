@@ -1,0 +1,39 @@
+/* Peer policy: which peer addresses an allocation may talk to. One check,
+ * used by every path (CreatePermission, ChannelBind, Send, packets from
+ * peers). Defaults refuse the special-purpose ranges of RFC 6890. */
+#ifndef TURN_POLICY_H
+#define TURN_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+struct turn_policy;
+
+/* Returns 0 or -ENOMEM. Starts with the default-denied ranges only. */
+int turn_policy_new(struct turn_policy **out);
+void turn_policy_free(struct turn_policy *policy);
+
+/* Adds an operator rule from "ADDR/PREFIX" or "ADDR" (a single host), IPv4
+ * or IPv6. allow=true for allow-peer, false for deny-peer. Returns 0 or
+ * -EINVAL (bad text, prefix too long, host bits set). */
+int turn_policy_add_rule(struct turn_policy *policy, const char *cidr, bool allow);
+
+/* Declares one of the server's own IP addresses (relay-ip, external-ip,
+ * listening addresses; the port is ignored; wildcards are ignored). */
+int turn_policy_add_self(struct turn_policy *policy, const union turn_addr *ip);
+/* Declares a port the server listens on (STUN/TURN, TLS, admin). */
+int turn_policy_add_self_port(struct turn_policy *policy, uint16_t port);
+/* The relay port range: the server's own IP is a legitimate peer on these
+ * ports (relay-to-relay, two clients of this server). */
+void turn_policy_set_relay_ports(struct turn_policy *policy, uint16_t min, uint16_t max);
+
+/* Decides for one peer (address and port), after canonicalising
+ * IPv4-mapped IPv6. Order: a self IP on a listening port is always refused
+ * (a loop through the server); then deny-peer rules; then allow-peer rules;
+ * then a self IP outside the relay range is refused; then the default-denied
+ * ranges are refused; anything else is allowed. */
+bool turn_policy_allowed(const struct turn_policy *policy, const union turn_addr *peer);
+
+#endif
