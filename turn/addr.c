@@ -1,0 +1,168 @@
+/* Transport address helpers. */
+#include "addr.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+socklen_t turn_addr_len(const union turn_addr *a)
+{
+    switch (a->sa.sa_family) {
+    case AF_INET:
+        return sizeof(a->in4);
+    case AF_INET6:
+        return sizeof(a->in6);
+    default:
+        return 0;
+    }
+}
+
+bool turn_addr_ip_equal(const union turn_addr *a, const union turn_addr *b)
+{
+    if (a->sa.sa_family != b->sa.sa_family) {
+        return false;
+    }
+    if (a->sa.sa_family == AF_INET) {
+        return a->in4.sin_addr.s_addr == b->in4.sin_addr.s_addr;
+    }
+    if (a->sa.sa_family == AF_INET6) {
+        return memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16) == 0;
+    }
+    return false;
+}
+
+bool turn_addr_equal(const union turn_addr *a, const union turn_addr *b)
+{
+    return turn_addr_ip_equal(a, b) && turn_addr_port(a) == turn_addr_port(b);
+}
+
+/* FNV-1a over the address bytes and port; tables are keyed by it and the
+ * hash seed is per process (see turn_alloc). */
+uint32_t turn_addr_hash(const union turn_addr *a)
+{
+    const uint8_t *p;
+    size_t n;
+    uint32_t h = 2166136261u;
+    uint16_t port = turn_addr_port(a);
+
+    if (a->sa.sa_family == AF_INET6) {
+        p = a->in6.sin6_addr.s6_addr;
+        n = 16;
+    } else {
+        p = (const uint8_t *)&a->in4.sin_addr.s_addr;
+        n = 4;
+    }
+    for (size_t i = 0; i < n; i++) {
+        h = (h ^ p[i]) * 16777619u;
+    }
+    h = (h ^ (port & 0xff)) * 16777619u;
+    h = (h ^ (port >> 8)) * 16777619u;
+    return h;
+}
+
+void turn_addr_canonical(union turn_addr *a)
+{
+    if (a->sa.sa_family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(&a->in6.sin6_addr)) {
+        return;
+    }
+    struct sockaddr_in v4 = {.sin_family = AF_INET, .sin_port = a->in6.sin6_port};
+    memcpy(&v4.sin_addr.s_addr, &a->in6.sin6_addr.s6_addr[12], 4);
+    memset(a, 0, sizeof(*a));
+    a->in4 = v4;
+}
+
+uint16_t turn_addr_port(const union turn_addr *a)
+{
+    return ntohs(a->sa.sa_family == AF_INET6 ? a->in6.sin6_port : a->in4.sin_port);
+}
+
+void turn_addr_set_port(union turn_addr *a, uint16_t port)
+{
+    if (a->sa.sa_family == AF_INET6) {
+        a->in6.sin6_port = htons(port);
+    } else {
+        a->in4.sin_port = htons(port);
+    }
+}
+
+static int parse_port(const char *text, uint16_t *port)
+{
+    char *end;
+    unsigned long v;
+
+    if (*text < '0' || *text > '9') {
+        return -EINVAL;
+    }
+    errno = 0;
+    v = strtoul(text, &end, 10);
+    if (errno || *end || v > 65535) {
+        return -EINVAL;
+    }
+    *port = (uint16_t)v;
+    return 0;
+}
+
+int turn_addr_parse(union turn_addr *out, const char *text, uint16_t default_port)
+{
+    char host[INET6_ADDRSTRLEN + 1];
+    const char *port_text = NULL;
+    uint16_t port = default_port;
+    size_t n;
+
+    memset(out, 0, sizeof(*out));
+    if (text[0] == '[') {
+        const char *close = strchr(text, ']');
+        if (!close) {
+            return -EINVAL;
+        }
+        n = (size_t)(close - text - 1);
+        if (close[1] == ':') {
+            port_text = close + 2;
+        } else if (close[1] != '\0') {
+            return -EINVAL;
+        }
+        text++;
+    } else {
+        const char *colon = strchr(text, ':');
+        if (colon && strchr(colon + 1, ':')) {
+            colon = NULL; /* bare IPv6 */
+        }
+        n = colon ? (size_t)(colon - text) : strlen(text);
+        port_text = colon ? colon + 1 : NULL;
+    }
+    if (n == 0 || n >= sizeof(host)) {
+        return -EINVAL;
+    }
+    memcpy(host, text, n);
+    host[n] = '\0';
+    if (port_text && parse_port(port_text, &port) < 0) {
+        return -EINVAL;
+    }
+    if (inet_pton(AF_INET, host, &out->in4.sin_addr) == 1) {
+        out->in4.sin_family = AF_INET;
+    } else if (inet_pton(AF_INET6, host, &out->in6.sin6_addr) == 1) {
+        out->in6.sin6_family = AF_INET6;
+    } else {
+        return -EINVAL;
+    }
+    turn_addr_set_port(out, port);
+    return 0;
+}
+
+const char *turn_addr_format(const union turn_addr *a, char *buf, size_t size)
+{
+    char host[INET6_ADDRSTRLEN];
+
+    if (a->sa.sa_family == AF_INET6) {
+        inet_ntop(AF_INET6, &a->in6.sin6_addr, host, sizeof(host));
+        snprintf(buf, size, "[%s]:%u", host, turn_addr_port(a));
+    } else if (a->sa.sa_family == AF_INET) {
+        inet_ntop(AF_INET, &a->in4.sin_addr, host, sizeof(host));
+        snprintf(buf, size, "%s:%u", host, turn_addr_port(a));
+    } else {
+        snprintf(buf, size, "(none)");
+    }
+    return buf;
+}
