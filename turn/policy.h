@@ -15,18 +15,26 @@ struct turn_policy;
 int turn_policy_new(struct turn_policy **out);
 void turn_policy_free(struct turn_policy *policy);
 
+#define TURN_POLICY_MAX_RULES 256 /* allow or deny rules, per address family */
+#define TURN_POLICY_MAX_SELF 64   /* self addresses; also self ports */
+
 /* Adds an operator rule from "ADDR/PREFIX" or "ADDR" (a single host), IPv4
- * or IPv6. allow=true for allow-peer, false for deny-peer. Returns 0 or
- * -EINVAL (bad text, prefix too long, host bits set). */
+ * or IPv6. allow=true for allow-peer, false for deny-peer. Returns 0,
+ * -EINVAL (bad text, prefix too long, host bits set) or -ENOSPC (more than
+ * TURN_POLICY_MAX_RULES). */
 int turn_policy_add_rule(struct turn_policy *policy, const char *cidr, bool allow);
 
 /* Declares one of the server's own IP addresses (relay-ip, external-ip,
- * listening addresses; the port is ignored; wildcards are ignored). */
+ * listening addresses; the port is ignored; wildcards are ignored).
+ * Returns 0, -EINVAL (not IPv4/IPv6) or -ENOSPC (more than
+ * TURN_POLICY_MAX_SELF). */
 int turn_policy_add_self(struct turn_policy *policy, const union turn_addr *ip);
-/* Declares a port the server listens on (STUN/TURN, TLS, admin). */
+/* Declares a port the server listens on (STUN/TURN, TLS, admin). Returns 0
+ * or -ENOSPC (more than TURN_POLICY_MAX_SELF). */
 int turn_policy_add_self_port(struct turn_policy *policy, uint16_t port);
 /* The relay port range: the server's own IP is a legitimate peer on these
- * ports (relay-to-relay, two clients of this server). */
+ * ports (relay-to-relay, two clients of this server). Until it is set, no
+ * port is in the range. */
 void turn_policy_set_relay_ports(struct turn_policy *policy, uint16_t min, uint16_t max);
 
 /* Decides for one peer (address and port), after canonicalising
