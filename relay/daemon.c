@@ -1,0 +1,277 @@
+/* Daemon assembly: configuration to protocol objects, workers, signals. */
+#include "daemon.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/thread.h>
+
+#include "log.h"
+#include "netinfo.h"
+#include "relay_sock.h"
+#include "reservation.h"
+#include "worker.h"
+
+struct daemon {
+    const struct br_config *cfg;
+    struct relay_env env;
+    struct turn_auth *auth;
+    struct turn_policy *policy;
+    struct turn_quota *quota;
+    struct worker **workers;
+    unsigned n_workers;
+};
+
+static bool is_wildcard(const union turn_addr *a)
+{
+    if (a->sa.sa_family == AF_INET6) {
+        return IN6_IS_ADDR_UNSPECIFIED(&a->in6.sin6_addr);
+    }
+    return a->in4.sin_addr.s_addr == htonl(INADDR_ANY);
+}
+
+/* relay-ip when set; else a specific listening address of that family;
+ * else the host's first global address (IPv4 falls back to loopback). */
+static void pick_relay_ip(const struct br_config *cfg, int family, union turn_addr *out)
+{
+    const union turn_addr *given = family == AF_INET6 ? &cfg->relay_ip6 : &cfg->relay_ip4;
+    bool wildcard = false;
+
+    memset(out, 0, sizeof(*out));
+    if (given->sa.sa_family) {
+        *out = *given;
+        turn_addr_set_port(out, 0);
+        return;
+    }
+    for (size_t i = 0; i < cfg->n_listen; i++) {
+        if (cfg->listen[i].sa.sa_family != family) {
+            continue;
+        }
+        if (!is_wildcard(&cfg->listen[i])) {
+            *out = cfg->listen[i];
+            turn_addr_set_port(out, 0);
+            return;
+        }
+        wildcard = true;
+    }
+    if (wildcard && netinfo_default_ip(family, out) < 0 && family == AF_INET) {
+        turn_addr_parse(out, "127.0.0.1", 0);
+    }
+}
+
+static void check_relay_ip(const union turn_addr *ip, const char *key)
+{
+    union turn_addr bound;
+    char text[64];
+    int fd;
+
+    if (!ip->sa.sa_family) {
+        return;
+    }
+    fd = relay_sock_bind(ip, 0, 0, 0, &bound, NULL);
+    if (fd < 0) {
+        br_fatal("%s: cannot bind relay sockets on %s: %s", key,
+                 turn_addr_format(ip, text, sizeof(text)), strerror(-fd));
+    }
+    close(fd);
+}
+
+static void build_env(struct daemon *d)
+{
+    const struct br_config *cfg = d->cfg;
+    struct relay_env *env = &d->env;
+
+    memcpy(env->listen, cfg->listen, sizeof(env->listen));
+    env->n_listen = cfg->n_listen;
+    pick_relay_ip(cfg, AF_INET, &env->relay_ip4);
+    pick_relay_ip(cfg, AF_INET6, &env->relay_ip6);
+    check_relay_ip(&env->relay_ip4, "relay-ip");
+    check_relay_ip(&env->relay_ip6, "relay-ip");
+    env->external_ip4 = cfg->external_ip4;
+    env->external_ip6 = cfg->external_ip6;
+    env->port_min = cfg->relay_port_min;
+    env->port_max = cfg->relay_port_max;
+    if (reservations_new(&env->reservations) < 0) {
+        br_fatal("out of memory");
+    }
+}
+
+static void build_policy(struct daemon *d)
+{
+    const struct br_config *cfg = d->cfg;
+    const union turn_addr *self[] = {&d->env.relay_ip4, &d->env.relay_ip6, &cfg->external_ip4,
+                                     &cfg->external_ip6};
+
+    if (turn_policy_new(&d->policy) < 0) {
+        br_fatal("out of memory");
+    }
+    for (size_t i = 0; i < cfg->deny_peer.n; i++) {
+        if (turn_policy_add_rule(d->policy, cfg->deny_peer.items[i], false) < 0) {
+            br_fatal("deny-peer: invalid CIDR '%s'", cfg->deny_peer.items[i]);
+        }
+    }
+    for (size_t i = 0; i < cfg->allow_peer.n; i++) {
+        if (turn_policy_add_rule(d->policy, cfg->allow_peer.items[i], true) < 0) {
+            br_fatal("allow-peer: invalid CIDR '%s'", cfg->allow_peer.items[i]);
+        }
+    }
+    netinfo_add_self(d->policy);
+    for (size_t i = 0; i < sizeof(self) / sizeof(self[0]); i++) {
+        if (self[i]->sa.sa_family) {
+            turn_policy_add_self(d->policy, self[i]);
+        }
+    }
+    for (size_t i = 0; i < cfg->n_listen; i++) {
+        turn_policy_add_self(d->policy, &cfg->listen[i]);
+        turn_policy_add_self_port(d->policy, turn_addr_port(&cfg->listen[i]));
+    }
+    for (size_t i = 0; i < cfg->n_tls_listen; i++) {
+        turn_policy_add_self_port(d->policy, turn_addr_port(&cfg->tls_listen[i]));
+    }
+    if (cfg->admin_listen.sa.sa_family) {
+        turn_policy_add_self_port(d->policy, turn_addr_port(&cfg->admin_listen));
+    }
+    turn_policy_set_relay_ports(d->policy, cfg->relay_port_min, cfg->relay_port_max);
+}
+
+static void build_auth(struct daemon *d)
+{
+    const struct br_config *cfg = d->cfg;
+    struct turn_auth_config ac = {
+        .realm = cfg->realm,
+        .secrets = (const char *const *)cfg->secrets.items,
+        .n_secrets = cfg->secrets.n,
+        .users = (const char *const *)cfg->users.items,
+        .n_users = cfg->users.n,
+        .nonce_lifetime = cfg->nonce_lifetime,
+    };
+
+    if (!cfg->secrets.n && !cfg->users.n) {
+        br_fatal("auth-secret: no credentials configured: set auth-secret, auth-secret-file "
+                 "or user (an open relay is not offered)");
+    }
+    if (turn_auth_new(&d->auth, &ac) < 0) {
+        br_fatal("user: invalid entry (expected NAME:PASSWORD)");
+    }
+    if (turn_quota_new(&d->quota, cfg->total_quota, cfg->user_quota) < 0) {
+        br_fatal("out of memory");
+    }
+}
+
+struct daemon *daemon_new(const struct br_config *cfg)
+{
+    struct daemon *d = calloc(1, sizeof(*d));
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+    if (!d) {
+        br_fatal("out of memory");
+    }
+    d->cfg = cfg;
+    build_env(d);
+    build_policy(d);
+    build_auth(d);
+    d->env.turn = (struct turn_server_config){
+        .auth = d->auth,
+        .policy = d->policy,
+        .quota = d->quota,
+        .default_lifetime = cfg->default_lifetime,
+        .max_lifetime = cfg->max_lifetime,
+        .max_permissions = cfg->max_permissions,
+        .max_channels = cfg->max_channels,
+        .rfc5766_channels = cfg->rfc5766_channels,
+    };
+    evthread_use_pthreads();
+    d->n_workers = cfg->threads ? cfg->threads : (unsigned)(cores > 0 ? cores : 1);
+    d->workers = calloc(d->n_workers, sizeof(*d->workers));
+    if (!d->workers) {
+        br_fatal("out of memory");
+    }
+    for (unsigned i = 0; i < d->n_workers; i++) {
+        const char *what;
+        int err = worker_new(&d->workers[i], &d->env, i, &what);
+        if (err < 0) {
+            br_fatal("%s: %s", what, strerror(-err));
+        }
+    }
+    return d;
+}
+
+static void print_summary(const struct daemon *d)
+{
+    const struct br_config *cfg = d->cfg;
+    const struct relay_env *env = &d->env;
+    char a[64], b[64];
+
+    br_log("blindrelay %s (%s) starting %u worker%s", BR_VERSION, BR_COMMIT, d->n_workers,
+           d->n_workers == 1 ? "" : "s");
+    for (size_t i = 0; i < cfg->n_listen; i++) {
+        br_log("listening: udp %s", turn_addr_format(&cfg->listen[i], a, sizeof(a)));
+    }
+    if (env->relay_ip4.sa.sa_family) {
+        br_log(
+            "relay: ipv4 %s ports %u-%u, advertised as %s",
+            turn_addr_format(&env->relay_ip4, a, sizeof(a)), env->port_min, env->port_max,
+            turn_addr_format(env->external_ip4.sa.sa_family ? &env->external_ip4 : &env->relay_ip4,
+                             b, sizeof(b)));
+    }
+    if (env->relay_ip6.sa.sa_family) {
+        br_log("relay: ipv6 %s ports %u-%u", turn_addr_format(&env->relay_ip6, a, sizeof(a)),
+               env->port_min, env->port_max);
+    }
+    br_log("realm \"%s\"; %zu shared secret%s, %zu static user%s; peers: %zu allow and %zu "
+           "deny rules over the default-denied ranges",
+           cfg->realm, cfg->secrets.n, cfg->secrets.n == 1 ? "" : "s", cfg->users.n,
+           cfg->users.n == 1 ? "" : "s", cfg->allow_peer.n, cfg->deny_peer.n);
+    br_log("no per-session logs: nothing about clients or peers is written");
+}
+
+/* Signals are blocked in every thread and taken here with sigwait, so no
+ * handler ever runs inside a worker. */
+int daemon_run(struct daemon *d)
+{
+    sigset_t set;
+    int sig = 0;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    for (unsigned i = 0; i < d->n_workers; i++) {
+        int err = worker_start(d->workers[i]);
+        if (err < 0) {
+            br_fatal("threads: cannot start worker: %s", strerror(-err));
+        }
+    }
+    print_summary(d);
+    br_log("ready");
+    while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
+        br_log("SIGHUP: nothing to reload yet");
+    }
+    br_log("stopping on signal %d", sig);
+    for (unsigned i = 0; i < d->n_workers; i++) {
+        worker_stop(d->workers[i]);
+    }
+    return 0;
+}
+
+void daemon_free(struct daemon *d)
+{
+    if (!d) {
+        return;
+    }
+    for (unsigned i = 0; i < d->n_workers; i++) {
+        worker_free(d->workers[i]);
+    }
+    free(d->workers);
+    reservations_free(d->env.reservations);
+    turn_quota_free(d->quota);
+    turn_policy_free(d->policy);
+    turn_auth_free(d->auth);
+    free(d);
+}

@@ -1,0 +1,28 @@
+/* Relay sockets: the UDP socket an allocation relays through, bound to a
+ * port from the relay range, registered in its worker's loop. */
+#ifndef RELAY_RELAY_SOCK_H
+#define RELAY_RELAY_SOCK_H
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include "turn/server.h"
+
+struct worker;
+
+struct turn_relay {
+    int fd;
+    struct event ev; /* embedded: no allocation per socket beyond this struct */
+    struct turn_alloc *alloc;
+    struct worker *worker;
+};
+
+/* Binds a UDP socket on ip with a port from [port_min, port_max] (random
+ * start, every port tried at most once; even ports only with
+ * TURN_RELAY_EVEN_PORT). With TURN_RELAY_RESERVE_NEXT the port is even and
+ * port + 1 is bound too, on *next_fd. Returns the fd, or -EADDRINUSE when
+ * the range is full, or another negative errno. */
+int relay_sock_bind(const union turn_addr *ip, uint16_t port_min, uint16_t port_max, unsigned flags,
+                    union turn_addr *bound, int *next_fd);
+
+#endif

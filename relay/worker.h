@@ -1,0 +1,40 @@
+/* A worker: one thread, one libevent loop, its own SO_REUSEPORT listening
+ * sockets, and the allocations (with their relay sockets) created through
+ * them. Nothing in a worker is touched by another thread except its
+ * counters, which others only read. */
+#ifndef RELAY_WORKER_H
+#define RELAY_WORKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "turn/server.h"
+
+#define BR_ENV_MAX_LISTEN 8
+
+/* What every worker shares, read-only after start. */
+struct relay_env {
+    union turn_addr listen[BR_ENV_MAX_LISTEN];
+    size_t n_listen;
+    union turn_addr relay_ip4, relay_ip6;       /* family 0 = none */
+    union turn_addr external_ip4, external_ip6; /* family 0 = advertise relay_ip */
+    uint16_t port_min, port_max;
+    struct reservations *reservations; /* shared, locked inside */
+    struct turn_server_config turn;    /* ops filled per worker */
+};
+
+struct worker;
+
+/* Creates a worker with its loop and listening sockets. Returns 0 or a
+ * negative errno; *what names the step that failed (for the fatal line). */
+int worker_new(struct worker **out, const struct relay_env *env, unsigned index, const char **what);
+/* Runs the loop in a new thread. Returns 0 or a negative errno. */
+int worker_start(struct worker *w);
+/* Asks the loop to finish (from any thread) and joins the thread. */
+void worker_stop(struct worker *w);
+/* Frees everything (after worker_stop). Accepts NULL. */
+void worker_free(struct worker *w);
+
+const struct turn_stats *worker_stats(struct worker *w);
+
+#endif

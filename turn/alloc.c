@@ -1,0 +1,306 @@
+/* Allocation table, permissions and channel bindings (RFC 8656 7, 9, 12). */
+#include "alloc.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#define TABLE_MIN_BUCKETS 64
+
+struct turn_alloc_table {
+    struct turn_alloc **buckets;
+    size_t n_buckets; /* power of two */
+    size_t count;
+    uint32_t seed; /* per process, so clients cannot aim at one chain */
+    struct turn_alloc *head;
+};
+
+static uint32_t tuple_hash(const struct turn_alloc_table *t, const struct turn_tuple *tuple)
+{
+    uint32_t h = turn_addr_hash(&tuple->client) ^ t->seed;
+
+    h ^= turn_addr_hash(&tuple->server) * 31u + tuple->transport;
+    h ^= h >> 16;
+    h *= 0x45d9f3bu;
+    h ^= h >> 16;
+    return h;
+}
+
+static bool tuple_equal(const struct turn_tuple *a, const struct turn_tuple *b)
+{
+    return a->transport == b->transport && turn_addr_equal(&a->client, &b->client) &&
+           turn_addr_equal(&a->server, &b->server) && a->conn == b->conn;
+}
+
+int turn_alloc_table_new(struct turn_alloc_table **out)
+{
+    struct turn_alloc_table *t = calloc(1, sizeof(*t));
+
+    if (!t) {
+        return -ENOMEM;
+    }
+    t->n_buckets = TABLE_MIN_BUCKETS;
+    t->buckets = calloc(t->n_buckets, sizeof(*t->buckets));
+    if (!t->buckets) {
+        free(t);
+        return -ENOMEM;
+    }
+    if (RAND_bytes((unsigned char *)&t->seed, sizeof(t->seed)) != 1) {
+        t->seed = 0x9e3779b9u;
+    }
+    *out = t;
+    return 0;
+}
+
+static void alloc_free(struct turn_alloc *a)
+{
+    OPENSSL_cleanse(a->key, sizeof(a->key));
+    free(a->perms);
+    free(a->chans);
+    free(a);
+}
+
+void turn_alloc_table_free(struct turn_alloc_table *table)
+{
+    if (!table) {
+        return;
+    }
+    struct turn_alloc *a = table->head;
+    while (a) {
+        struct turn_alloc *next = a->next;
+        alloc_free(a);
+        a = next;
+    }
+    free(table->buckets);
+    free(table);
+}
+
+size_t turn_alloc_table_count(const struct turn_alloc_table *table)
+{
+    return table->count;
+}
+
+struct turn_alloc *turn_alloc_find(const struct turn_alloc_table *table,
+                                   const struct turn_tuple *tuple)
+{
+    struct turn_alloc *a = table->buckets[tuple_hash(table, tuple) & (table->n_buckets - 1)];
+
+    while (a && !tuple_equal(&a->tuple, tuple)) {
+        a = a->hnext;
+    }
+    return a;
+}
+
+/* Doubles the bucket array when the load passes 1; a failed resize only
+ * makes chains longer. */
+static void table_grow(struct turn_alloc_table *t)
+{
+    size_t n = t->n_buckets * 2;
+    struct turn_alloc **b = calloc(n, sizeof(*b));
+
+    if (!b) {
+        return;
+    }
+    for (struct turn_alloc *a = t->head; a; a = a->next) {
+        size_t i = tuple_hash(t, &a->tuple) & (n - 1);
+        a->hnext = b[i];
+        b[i] = a;
+    }
+    free(t->buckets);
+    t->buckets = b;
+    t->n_buckets = n;
+}
+
+struct turn_alloc *turn_alloc_add(struct turn_alloc_table *table, const struct turn_tuple *tuple)
+{
+    struct turn_alloc *a = calloc(1, sizeof(*a));
+
+    if (!a) {
+        return NULL;
+    }
+    a->tuple = *tuple;
+    if (table->count >= table->n_buckets) {
+        table_grow(table);
+    }
+    size_t i = tuple_hash(table, tuple) & (table->n_buckets - 1);
+    a->hnext = table->buckets[i];
+    table->buckets[i] = a;
+    a->next = table->head;
+    if (table->head) {
+        table->head->prev = a;
+    }
+    table->head = a;
+    table->count++;
+    return a;
+}
+
+void turn_alloc_remove(struct turn_alloc_table *table, struct turn_alloc *alloc)
+{
+    struct turn_alloc **pp =
+        &table->buckets[tuple_hash(table, &alloc->tuple) & (table->n_buckets - 1)];
+
+    while (*pp && *pp != alloc) {
+        pp = &(*pp)->hnext;
+    }
+    if (*pp) {
+        *pp = alloc->hnext;
+    }
+    if (alloc->prev) {
+        alloc->prev->next = alloc->next;
+    } else {
+        table->head = alloc->next;
+    }
+    if (alloc->next) {
+        alloc->next->prev = alloc->prev;
+    }
+    table->count--;
+    alloc_free(alloc);
+}
+
+static void expire_entries(struct turn_alloc *a, uint64_t now)
+{
+    uint16_t n = 0;
+
+    for (uint16_t i = 0; i < a->n_perms; i++) {
+        if (a->perms[i].expires > now) {
+            a->perms[n++] = a->perms[i];
+        }
+    }
+    a->n_perms = n;
+    n = 0;
+    for (uint16_t i = 0; i < a->n_chans; i++) {
+        if (a->chans[i].expires > now) {
+            a->chans[n++] = a->chans[i];
+        }
+    }
+    a->n_chans = n;
+}
+
+void turn_alloc_sweep(struct turn_alloc_table *table, uint64_t now,
+                      void (*expired_cb)(struct turn_alloc *alloc, void *arg), void *arg)
+{
+    struct turn_alloc *a = table->head;
+
+    while (a) {
+        struct turn_alloc *next = a->next;
+        if (a->expires <= now) {
+            expired_cb(a, arg);
+        } else {
+            expire_entries(a, now);
+        }
+        a = next;
+    }
+}
+
+/* Grows an array of entries by doubling, up to max entries. */
+static int grow(void **arr, uint16_t *cap, size_t size, unsigned max)
+{
+    unsigned n = *cap ? *cap * 2u : 2u;
+    void *p;
+
+    if (*cap >= max) {
+        return -ENOSPC;
+    }
+    if (n > max) {
+        n = max;
+    }
+    p = realloc(*arr, n * size);
+    if (!p) {
+        return -ENOMEM;
+    }
+    *arr = p;
+    *cap = (uint16_t)n;
+    return 0;
+}
+
+int turn_alloc_permit(struct turn_alloc *alloc, const union turn_addr *peer, uint64_t now,
+                      unsigned max)
+{
+    uint64_t expires = now + TURN_PERMISSION_LIFETIME;
+    int err;
+
+    for (uint16_t i = 0; i < alloc->n_perms; i++) {
+        if (turn_addr_ip_equal(&alloc->perms[i].ip, peer)) {
+            alloc->perms[i].expires = expires;
+            return 0;
+        }
+    }
+    expire_entries(alloc, now);
+    if (alloc->n_perms == alloc->cap_perms) {
+        err = grow((void **)&alloc->perms, &alloc->cap_perms, sizeof(*alloc->perms), max);
+        if (err < 0) {
+            return err;
+        }
+    }
+    struct turn_permission *p = &alloc->perms[alloc->n_perms++];
+    p->ip = *peer;
+    turn_addr_set_port(&p->ip, 0);
+    p->expires = expires;
+    return 0;
+}
+
+bool turn_alloc_permitted(const struct turn_alloc *alloc, const union turn_addr *peer, uint64_t now)
+{
+    for (uint16_t i = 0; i < alloc->n_perms; i++) {
+        if (turn_addr_ip_equal(&alloc->perms[i].ip, peer)) {
+            return alloc->perms[i].expires > now;
+        }
+    }
+    return false;
+}
+
+static struct turn_channel *find_channel(const struct turn_alloc *a, uint16_t number,
+                                         const union turn_addr *peer, uint64_t now)
+{
+    for (uint16_t i = 0; i < a->n_chans; i++) {
+        struct turn_channel *c = &a->chans[i];
+        bool match = peer ? turn_addr_equal(&c->peer, peer) : c->number == number;
+        if (match && c->expires > now) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+int turn_alloc_bind(struct turn_alloc *alloc, uint16_t number, const union turn_addr *peer,
+                    uint64_t now, unsigned max)
+{
+    struct turn_channel *by_number = find_channel(alloc, number, NULL, now);
+    struct turn_channel *by_peer = find_channel(alloc, 0, peer, now);
+    int err;
+
+    if (by_number != by_peer) {
+        return -EEXIST; /* RFC 8656 11.2: one number, one peer, both ways */
+    }
+    if (by_number) {
+        by_number->expires = now + TURN_CHANNEL_LIFETIME;
+        return 0;
+    }
+    expire_entries(alloc, now);
+    if (alloc->n_chans == alloc->cap_chans) {
+        err = grow((void **)&alloc->chans, &alloc->cap_chans, sizeof(*alloc->chans), max);
+        if (err < 0) {
+            return err;
+        }
+    }
+    struct turn_channel *c = &alloc->chans[alloc->n_chans++];
+    c->peer = *peer;
+    c->number = number;
+    c->expires = now + TURN_CHANNEL_LIFETIME;
+    return 0;
+}
+
+const struct turn_channel *turn_alloc_channel(const struct turn_alloc *alloc, uint16_t number,
+                                              uint64_t now)
+{
+    return find_channel(alloc, number, NULL, now);
+}
+
+const struct turn_channel *turn_alloc_channel_to(const struct turn_alloc *alloc,
+                                                 const union turn_addr *peer, uint64_t now)
+{
+    return find_channel(alloc, 0, peer, now);
+}

@@ -1,0 +1,43 @@
+/* Per-worker protocol counters. Written only by the owning worker (plain
+ * increments); readers on other threads load them with relaxed atomics. */
+#ifndef TURN_STATS_H
+#define TURN_STATS_H
+
+#include <stdint.h>
+
+enum turn_dir {
+    TURN_DIR_TO_PEER,
+    TURN_DIR_TO_CLIENT,
+    TURN_DIR_COUNT,
+};
+
+enum turn_drop {
+    TURN_DROP_MALFORMED,     /* not STUN/ChannelData, or failed to decode */
+    TURN_DROP_NO_ALLOCATION, /* ChannelData/Send/peer data for no allocation */
+    TURN_DROP_NO_PERMISSION, /* peer without permission, unbound channel */
+    TURN_DROP_POLICY,        /* peer refused by policy */
+    TURN_DROP_UNEXPECTED,    /* a response or an indication we do not take */
+    TURN_DROP_COUNT,
+};
+
+/* Error responses by code, in the order of turn_stats_error_codes. */
+#define TURN_STATS_N_CODES 13
+extern const uint16_t turn_stats_error_codes[TURN_STATS_N_CODES];
+
+struct turn_stats {
+    uint64_t allocations_created;
+    uint64_t allocations_active;
+    uint64_t permissions_created;
+    uint64_t channels_bound;
+    uint64_t binding_requests;
+    uint64_t requests;
+    uint64_t errors[TURN_STATS_N_CODES];
+    uint64_t packets[TURN_DIR_COUNT];
+    uint64_t bytes[TURN_DIR_COUNT];
+    uint64_t dropped[TURN_DROP_COUNT];
+} __attribute__((aligned(64)));
+
+/* Counts one error response with this code. */
+void turn_stats_error(struct turn_stats *stats, int code);
+
+#endif
