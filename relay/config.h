@@ -37,7 +37,7 @@ struct br_config {
     char realm[128];                         /* default "blindrelay" */
     struct br_strlist secrets;               /* auth-secret, auth-secret-file lines */
     struct br_strlist users;                 /* user NAME:PASSWORD */
-    struct br_strlist allow_peer, deny_peer; /* CIDR text, validated at parse */
+    struct br_strlist allow_peer, deny_peer; /* "ADDR/PREFIX", validated, canonical */
     unsigned threads;                        /* 0 = number of cores */
     union turn_addr admin_listen;            /* family 0 = off; default 127.0.0.1:9641 */
     char cert[BR_PATH_MAX], key[BR_PATH_MAX];
@@ -55,10 +55,13 @@ struct br_config {
  * then the remaining flags, which override the file. Repeatable keys given
  * on the command line replace those from the file. On error writes one line
  * "blindrelay: <file>:<line>: <key>: <reason>" (or "--<key>: <reason>") to
- * err and returns -EINVAL. --help prints the key list and returns 1. */
+ * err and returns -EINVAL. --help (or -h) prints the key list to stdout and
+ * returns 1.
+ * cfg need not be initialised (it is overwritten). After an error or --help
+ * nothing is left allocated; br_config_release is safe in every case. */
 int br_config_load(struct br_config *cfg, int argc, char **argv, FILE *err);
 
-/* Frees the string lists (cleansing secrets and passwords). */
+/* Frees the string lists (cleansing secrets and passwords). Idempotent. */
 void br_config_release(struct br_config *cfg);
 
 /* Writes the key reference (name, default, meaning) for --help. */
