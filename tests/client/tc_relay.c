@@ -194,7 +194,7 @@ int tc_run_relay(const struct tc_opts *o)
     struct tc_relay t = {.o = o, .peer_fd = {-1, -1}};
     struct tc_req release = {.method = TURN_REFRESH, .transport = -1, .has_lifetime = true};
     struct tc_resp resp;
-    char rb[64];
+    char rb[64], lb[64], p0[64], p1[64];
     bool ok = false;
 
     if (tc_sock_open(&t.s, &o->server, &o->bind, tc_now_ms() + o->timeout_ms) != 0) {
@@ -220,10 +220,12 @@ int tc_run_relay(const struct tc_opts *o)
     tc_request(&t.s, &t.a, &release, &resp);
 out:
     tc_result(o, ok,
-              "relayed=%s channel_sent=%u channel_at_peer=%u channel_back=%u send_sent=%u "
-              "send_at_peer=%u data_back=%u%s%s",
-              tc_addr_str(&t.relayed, rb, sizeof(rb)), t.sent[0], t.at_peer[0], t.back[0],
-              t.sent[1], t.at_peer[1], t.back[1], t.why ? " failed=" : "", t.why ? t.why : "");
+              "local=%s peers=%s,%s relayed=%s channel_sent=%u channel_at_peer=%u "
+              "channel_back=%u send_sent=%u send_at_peer=%u data_back=%u%s%s",
+              tc_addr_str(&t.s.local, lb, sizeof(lb)), tc_addr_str(&t.peer[0], p0, sizeof(p0)),
+              tc_addr_str(&t.peer[1], p1, sizeof(p1)), tc_addr_str(&t.relayed, rb, sizeof(rb)),
+              t.sent[0], t.at_peer[0], t.back[0], t.sent[1], t.at_peer[1], t.back[1],
+              t.why ? " failed=" : "", t.why ? t.why : "");
     tc_sock_close(&t.s);
     for (int i = 0; i < 2; i++) {
         if (t.peer_fd[i] >= 0) {
