@@ -60,6 +60,9 @@ enum stun_attr_type {
     STUN_ATTR_USERHASH = 0x001E,
     STUN_ATTR_XOR_MAPPED_ADDRESS = 0x0020,
     STUN_ATTR_RESERVATION_TOKEN = 0x0022,
+    STUN_ATTR_PRIORITY = 0x0024,      /* ICE (RFC 8445), in Binding requests */
+    STUN_ATTR_USE_CANDIDATE = 0x0025, /* ICE (RFC 8445) */
+    STUN_ATTR_CONNECTION_ID = 0x002A, /* TURN over TCP (RFC 6062) */
     /* comprehension-optional (0x8000-0xFFFF) */
     STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY = 0x8000,
     STUN_ATTR_ADDRESS_ERROR_CODE = 0x8001,
@@ -119,7 +122,9 @@ struct stun_msg {
  * FINGERPRINT after MESSAGE-INTEGRITY(-SHA256), nothing after FINGERPRINT,
  * FINGERPRINT value correct when present, fixed-size attributes of the
  * right size. Returns 0 or -EBADMSG; also -EAGAIN when buf holds fewer bytes
- * than the header announces (a partial frame on a stream). */
+ * than the header announces (a partial frame on a stream). Messages longer
+ * than 65535 bytes in all are -EBADMSG (offsets are 16-bit); the builder
+ * refuses them too. */
 int stun_msg_decode(struct stun_msg *msg, const uint8_t *buf, size_t len);
 
 /* First attribute of this type, or NULL. Attributes after
@@ -147,7 +152,8 @@ int stun_msg_get_addr(const struct stun_msg *msg, uint16_t type, union turn_addr
 int stun_msg_get_channel(const struct stun_msg *msg, uint16_t *out);
 /* REQUESTED-TRANSPORT: the protocol number (17 UDP, 6 TCP). */
 int stun_msg_get_transport(const struct stun_msg *msg, uint8_t *out);
-/* REQUESTED-ADDRESS-FAMILY / ADDITIONAL-ADDRESS-FAMILY: 0x01 IPv4, 0x02 IPv6. */
+/* REQUESTED-ADDRESS-FAMILY / ADDITIONAL-ADDRESS-FAMILY: 0x01 IPv4, 0x02 IPv6.
+ * Any other family byte is returned as is: the caller answers 440. */
 int stun_msg_get_family(const struct stun_msg *msg, uint16_t type, uint8_t *out);
 /* ERROR-CODE: code (300-699) and reason (borrowed, not terminated). */
 int stun_msg_get_error(const struct stun_msg *msg, int *code, const char **reason,
@@ -157,7 +163,8 @@ int stun_msg_get_even_port(const struct stun_msg *msg, bool *reserve);
 
 /* Checks MESSAGE-INTEGRITY (HMAC-SHA1) or MESSAGE-INTEGRITY-SHA256
  * (attr_type says which) with key. Returns 0, -ENOENT when the attribute is
- * absent, -EACCES when it does not match. Constant-time comparison. */
+ * absent, -EACCES when it does not match (-EIO if OpenSSL fails).
+ * Constant-time comparison. */
 int stun_msg_check_integrity(const struct stun_msg *msg, uint16_t attr_type, const uint8_t *key,
                              size_t key_len);
 
@@ -190,7 +197,7 @@ void stun_build_channel(struct stun_builder *b, uint16_t channel);
 void stun_build_integrity(struct stun_builder *b, uint16_t attr_type, const uint8_t *key,
                           size_t key_len);
 void stun_build_fingerprint(struct stun_builder *b);
-/* Returns the message length, or -ENOBUFS. */
+/* Returns the message length, or -ENOBUFS (or -EIO if the HMAC failed). */
 int stun_build_finish(struct stun_builder *b);
 
 /* Standard reason phrase for a STUN/TURN error code ("" when unknown). */
