@@ -9,7 +9,7 @@ if [ "$BR_TEST_SERVER" != blindrelay ]; then
     echo "[$TEST_NAME] blindrelay-specific; nothing to do for $BR_TEST_SERVER"
     exit 0
 fi
-need "$BUILD/blindrelay" "$TESTCLIENT" ss
+need "$BUILD/blindrelay" "$TESTCLIENT"
 
 PORT=$(pick_port 35300)
 BR=$BUILD/blindrelay

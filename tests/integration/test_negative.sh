@@ -7,7 +7,7 @@
 # Ports 35100-35199, relay ports 40200-40399.
 source "$(dirname "$0")/lib.sh"
 
-need "$TESTCLIENT" ss
+need "$TESTCLIENT"
 [ "$BR_TEST_SERVER" = coturn ] || need "$BUILD/blindrelay"
 
 PORT=$(pick_port 35100)

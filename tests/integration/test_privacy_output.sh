@@ -7,7 +7,7 @@
 # Ports 35200-35299, relay ports 40400-40499.
 source "$(dirname "$0")/lib.sh"
 
-need "$TESTCLIENT" turnutils_uclient turnutils_peer ss
+need "$TESTCLIENT" turnutils_uclient turnutils_peer
 [ "$BR_TEST_SERVER" = coturn ] || need "$BUILD/blindrelay"
 
 PORT=$(pick_port 35200)

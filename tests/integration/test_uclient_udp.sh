@@ -4,7 +4,7 @@
 # must actually come back. Ports 35000-35099, relay ports 40000-40199.
 source "$(dirname "$0")/lib.sh"
 
-need "$TESTCLIENT" turnutils_uclient turnutils_peer ss
+need "$TESTCLIENT" turnutils_uclient turnutils_peer
 [ "$BR_TEST_SERVER" = coturn ] || need "$BUILD/blindrelay"
 
 PORT=$(pick_port 35000)
