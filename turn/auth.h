@@ -9,23 +9,25 @@
 #include "addr.h"
 #include "stun_msg.h"
 
-#define TURN_AUTH_MAX_KEY 32   /* SHA-256 key; MD5 keys are 16 */
-#define TURN_NONCE_MAX 64      /* characters, without terminator */
+#define TURN_AUTH_MAX_KEY 32 /* SHA-256 key; MD5 keys are 16 */
+#define TURN_NONCE_MAX 64    /* characters, without terminator */
 #define TURN_REALM_MAX 127
 
 struct turn_auth_config {
     const char *realm;
     const char *const *secrets; /* TURN REST shared secrets; all accepted */
     size_t n_secrets;
-    const char *const *users;   /* "name:password" */
+    const char *const *users; /* "name:password" */
     size_t n_users;
-    uint32_t nonce_lifetime;    /* seconds a nonce stays fresh */
+    uint32_t nonce_lifetime; /* seconds a nonce stays fresh; 0: 600 */
 };
 
 struct turn_auth;
 
 /* Copies everything it needs from cfg. Returns 0, -EINVAL (a user entry
- * without ':', empty realm) or -ENOMEM. The nonce key is random (CSPRNG). */
+ * without ':' or with an empty name, an empty secret, an empty realm or one
+ * longer than TURN_REALM_MAX) or -ENOMEM. The nonce key is random (CSPRNG),
+ * so nonces are valid only on the instance that issued them. */
 int turn_auth_new(struct turn_auth **out, const struct turn_auth_config *cfg);
 /* Accepts NULL. Cleanses secrets, passwords and keys. */
 void turn_auth_free(struct turn_auth *auth);
@@ -35,33 +37,35 @@ const char *turn_auth_realm(const struct turn_auth *auth);
 /* Writes a fresh nonce for client (terminated; at most TURN_NONCE_MAX chars)
  * into out[TURN_NONCE_MAX + 1]. Stateless: an HMAC over the time and the
  * client's address. Starts with the RFC 8489 cookie "obMatJos2" announcing
- * PASSWORD-ALGORITHMS support. Returns its length. */
+ * PASSWORD-ALGORITHMS support. Returns its length (0 if OpenSSL failed). */
 size_t turn_auth_nonce(const struct turn_auth *auth, const union turn_addr *client, uint64_t now,
                        char *out);
 
 /* Outcome of checking a request's credentials. */
 struct turn_auth_result {
-    int code;                 /* 0 ok; else the STUN error to answer: 400, 401, 438 */
-    uint16_t integrity_attr;  /* MESSAGE-INTEGRITY or MESSAGE-INTEGRITY-SHA256 used */
+    int code;                /* 0 ok; else the STUN error to answer: 400, 401, 438 */
+    uint16_t integrity_attr; /* MESSAGE-INTEGRITY or MESSAGE-INTEGRITY-SHA256 used */
     size_t key_len;
     uint8_t key[TURN_AUTH_MAX_KEY]; /* the long-term key, for the response */
-    const uint8_t *username;  /* borrowed from the request */
+    const uint8_t *username;        /* borrowed from the request (from auth when the
+                                       request named a static user by USERHASH) */
     size_t username_len;
 };
 
 /* Checks a request per RFC 8489 9.2.4: no integrity -> 401; integrity
- * without USERNAME, REALM or NONCE -> 400; bad or old nonce -> 438; a
+ * without USERNAME (or USERHASH), REALM or NONCE -> 400; bad or old nonce
+ * -> 438 (checked before the integrity: cheap, no per-secret work); a
  * PASSWORD-ALGORITHMS that differs from ours or a PASSWORD-ALGORITHM not in
- * it -> 400; unknown user, expired REST username or wrong integrity -> 401.
+ * it -> 400; another realm, unknown user, expired REST username or wrong
+ * integrity -> 401. USERHASH is resolved for static users only.
  * MESSAGE-INTEGRITY-SHA256 is checked when present, else MESSAGE-INTEGRITY.
  * A REST username "<unix-expiry>" or "<unix-expiry>:<id>" is tried against
  * every secret. On success fills key/integrity_attr for the response. */
 void turn_auth_check(const struct turn_auth *auth, const struct stun_msg *msg,
-                     const union turn_addr *client, uint64_t now,
-                     struct turn_auth_result *res);
+                     const union turn_addr *client, uint64_t now, struct turn_auth_result *res);
 
 /* Appends REALM, NONCE (fresh for client) and PASSWORD-ALGORITHMS: what a
- * 401 or 438 response carries. */
+ * 401 or 438 response carries. If OpenSSL fails, sets b->err (-EIO). */
 void turn_auth_build_challenge(const struct turn_auth *auth, struct stun_builder *b,
                                const union turn_addr *client, uint64_t now);
 
@@ -69,9 +73,9 @@ void turn_auth_build_challenge(const struct turn_auth *auth, struct stun_builder
  * terminated, into out (at least 29 bytes). For tools and tests. */
 void turn_auth_rest_password(const char *secret, const char *username, char out[29]);
 
-/* Long-term key: MD5 or SHA-256 of "user:realm:password". Returns key length. */
-size_t turn_auth_key(enum stun_pw_alg alg, const uint8_t *user, size_t user_len,
-                     const char *realm, const char *password, size_t password_len,
-                     uint8_t key[TURN_AUTH_MAX_KEY]);
+/* Long-term key: MD5 or SHA-256 of "user:realm:password". Returns key length
+ * (0 for an unknown algorithm or if OpenSSL failed). */
+size_t turn_auth_key(enum stun_pw_alg alg, const uint8_t *user, size_t user_len, const char *realm,
+                     const char *password, size_t password_len, uint8_t key[TURN_AUTH_MAX_KEY]);
 
 #endif
