@@ -7,7 +7,8 @@
 # blindrelay-style flags given to server_start are translated for it.
 #
 # Network rule: everything stays on loopback; every process started here is
-# killed on exit; every wait is bounded.
+# killed on exit; every wait is bounded. Test ports are above the Linux
+# ephemeral range (32768-60999), 62000-63999, one block per script.
 
 set -u
 

@@ -2,7 +2,7 @@
 # "blindrelay: ... KEY: reason" that names the key, and never echoes a
 # secret. A good configuration (flags and file) starts, prints a summary and
 # exits 0 on SIGTERM. blindrelay only: coturn's options differ.
-# Ports 35300-35399, relay ports 40500-40599.
+# Ports 62300-62399, relay ports 63500-63599.
 source "$(dirname "$0")/lib.sh"
 
 if [ "$BR_TEST_SERVER" != blindrelay ]; then
@@ -11,13 +11,13 @@ if [ "$BR_TEST_SERVER" != blindrelay ]; then
 fi
 need "$BUILD/blindrelay" "$TESTCLIENT"
 
-PORT=$(pick_port 35300)
+PORT=$(pick_port 62300)
 BR=$BUILD/blindrelay
 SECRET_VALUE=zq7-never-print-this-secret
 printf 'first-secret\n' >"$WORK/secret"
 mkdir "$WORK/a-directory"
 # Keys that make a valid server on their own; each case adds one bad key.
-BASE=(--listen "127.0.0.1:$PORT" --relay-ip 127.0.0.1 --relay-ports 40500-40510
+BASE=(--listen "127.0.0.1:$PORT" --relay-ip 127.0.0.1 --relay-ports 63500-63510
     --admin-listen "" --auth-secret "$SECRET_VALUE")
 
 # bad_config KEY_IN_MESSAGE ARGS...: blindrelay BASE ARGS must exit non-zero
@@ -63,7 +63,7 @@ bad_config max-lifetime --max-lifetime -5
 bad_config nonce-lifetime --nonce-lifetime 12abc
 
 log "bad config file"
-printf '# test config\nrelay-ports = 40500-40510\nbogus-key = 1\n' >"$WORK/bad.conf"
+printf '# test config\nrelay-ports = 63500-63510\nbogus-key = 1\n' >"$WORK/bad.conf"
 bad_config "bad.conf:3: .*bogus-key" --config "$WORK/bad.conf"
 printf 'relay-ports = 9-8\n' >"$WORK/bad2.conf"
 bad_config "bad2.conf:1: .*relay-ports" --config "$WORK/bad2.conf"
@@ -73,7 +73,7 @@ log "good configuration from a file plus flags"
 cat >"$WORK/good.conf" <<EOF
 # blindrelay test configuration
 realm = blindrelay.test
-relay-ports = 40520-40530
+relay-ports = 63520-63530
 auth-secret-file = $WORK/secret
 allow-peer = 127.0.0.0/8
 EOF

@@ -4,13 +4,13 @@
 # nonce, 437 for a second Allocate, 403 for denied peers, 508 when the relay
 # port range is used up and the port freed again by Refresh LIFETIME 0, and
 # garbage datagrams that must leave the server serving.
-# Ports 35100-35199, relay ports 40200-40399.
+# Ports 62100-62199, relay ports 63200-63399.
 source "$(dirname "$0")/lib.sh"
 
 need "$TESTCLIENT"
 [ "$BR_TEST_SERVER" = coturn ] || need "$BUILD/blindrelay"
 
-PORT=$(pick_port 35100)
+PORT=$(pick_port 62100)
 S=(--server "127.0.0.1:$PORT" --timeout 10)
 U=(--user brneg --password brneg-pass)
 # coturn keeps a deleted allocation's session (Refresh after it gets 0, not
@@ -33,7 +33,7 @@ send_garbage() {
 }
 
 log "long-term credentials (server: $BR_TEST_SERVER, port $PORT)"
-server_start static "127.0.0.1:$PORT" --relay-ip 127.0.0.1 --relay-ports 40200-40299 \
+server_start static "127.0.0.1:$PORT" --relay-ip 127.0.0.1 --relay-ports 63200-63299 \
     --realm blindrelay.test --allow-peer 127.0.0.0/8 --user brneg:brneg-pass
 expect_client "binding" binding "${S[@]}"
 expect_client "binding from 127.0.0.2" binding "${S[@]}" --bind 127.0.0.2
@@ -60,7 +60,7 @@ expect_client "still serving after garbage" allocate "${S[@]}" "${U[@]}"
 server_stop
 
 log "TURN REST credentials"
-server_start rest "127.0.0.1:$PORT" --relay-ip 127.0.0.1 --relay-ports 40300-40349 \
+server_start rest "127.0.0.1:$PORT" --relay-ip 127.0.0.1 --relay-ports 63300-63349 \
     --realm blindrelay.test --allow-peer 127.0.0.0/8 --auth-secret brneg-secret
 expect_client "REST allocate" allocate "${S[@]}" --secret brneg-secret --user alice
 expect_client "REST relay" relay "${S[@]}" --secret brneg-secret --count 10
@@ -70,7 +70,7 @@ expect_client "REST wrong secret -> 401" allocate "${S[@]}" --secret other-secre
 server_stop
 
 log "one relay port, default peer policy"
-server_start oneport "127.0.0.1:$PORT" --relay-ip 127.0.0.1 --relay-ports 40350-40350 \
+server_start oneport "127.0.0.1:$PORT" --relay-ip 127.0.0.1 --relay-ports 63350-63350 \
     --realm blindrelay.test --user brneg:brneg-pass
 expect_client "loopback peer denied by default -> 403" allocate "${S[@]}" "${U[@]}" \
     --peer 127.0.0.1:9 --expect 403

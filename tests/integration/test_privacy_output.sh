@@ -4,13 +4,13 @@
 # stderr (startup to SIGTERM) must not contain the client address, the
 # client or peer ports, the usernames, the passwords or the shared secret.
 # Against coturn this test is expected to fail: coturn logs sessions.
-# Ports 35200-35299, relay ports 40400-40499.
+# Ports 62200-62299, relay ports 63400-63499.
 source "$(dirname "$0")/lib.sh"
 
 need "$TESTCLIENT" turnutils_uclient turnutils_peer
 [ "$BR_TEST_SERVER" = coturn ] || need "$BUILD/blindrelay"
 
-PORT=$(pick_port 35200)
+PORT=$(pick_port 62200)
 PEER_PORT=$(pick_port $((PORT + 17)))
 CLIENT_IP=127.3.4.5
 STATIC_USER=zq7privacyuser
@@ -38,7 +38,7 @@ client() {
 }
 
 spawn "$WORK/peer.log" turnutils_peer -L 127.0.0.1 -p "$PEER_PORT"
-server_start privacy "127.0.0.1:$PORT" --relay-ip 127.0.0.1 --relay-ports 40400-40499 \
+server_start privacy "127.0.0.1:$PORT" --relay-ip 127.0.0.1 --relay-ports 63400-63499 \
     --realm blindrelay.test --allow-peer 127.0.0.0/8 --user "$STATIC_USER:$STATIC_PASS" \
     --auth-secret "$SECRET"
 log "sessions from $CLIENT_IP (server: $BR_TEST_SERVER, port $PORT)"

@@ -1,13 +1,13 @@
 # coturn's turnutils_uclient relays through the server over UDP: with
 # channels, with Send indications (-s), client to client (-y), with a static
 # user and with TURN REST credentials (-W). No packet may be lost and packets
-# must actually come back. Ports 35000-35099, relay ports 40000-40199.
+# must actually come back. Ports 62000-62099, relay ports 63000-63199.
 source "$(dirname "$0")/lib.sh"
 
 need "$TESTCLIENT" turnutils_uclient turnutils_peer
 [ "$BR_TEST_SERVER" = coturn ] || need "$BUILD/blindrelay"
 
-PORT=$(pick_port 35000)
+PORT=$(pick_port 62000)
 PEER_PORT=$(pick_port $((PORT + 1)))
 USER=brtest
 PASS=brtest-pass-1
@@ -43,7 +43,7 @@ run_uclient() {
     pass "$label: sent $sent, received $recv, lost 0 (${lost#* }%)"
 }
 
-COMMON=(--relay-ip 127.0.0.1 --relay-ports 40000-40199 --realm blindrelay.test
+COMMON=(--relay-ip 127.0.0.1 --relay-ports 63000-63199 --realm blindrelay.test
     --allow-peer 127.0.0.0/8)
 
 log "static user (server: $BR_TEST_SERVER, port $PORT, peer $PEER_PORT)"
