@@ -14,7 +14,6 @@ set -u
 
 BUILD=${1:?usage: bash $0 BUILD_DIR}
 BUILD=$(cd "$BUILD" && pwd)
-SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BR_TEST_SERVER=${BR_TEST_SERVER:-blindrelay}
 TESTCLIENT=$BUILD/br-testclient
 TEST_NAME=$(basename "$0" .sh)
@@ -204,8 +203,7 @@ server_stop() {
 expect_client() {
     local what=$1 out
     shift
-    out=$(timeout 60 "$TESTCLIENT" "$@" 2>&1)
-    if [ $? -eq 0 ]; then
+    if out=$(timeout 60 "$TESTCLIENT" "$@" 2>&1); then
         pass "$what: $(echo "$out" | grep '^result=' | tail -1)"
     else
         fail "$what: br-testclient $*"

@@ -28,6 +28,7 @@ send_garbage() {
     local p
     for p in 'hello' '\x00\x01\x00\x00\x00\x00\x00\x00abcdefghijkl' '\x00\x01\x00' \
         '\x40\x00\x00\x04abcd' '\x00\x03\x00\x08\x21\x12\xa4\x42abcdefghijkl\x00\x19\x00\x10'; do
+        # shellcheck disable=SC2059 # the escapes are the point
         printf "$p" >"/dev/udp/127.0.0.1/$PORT" 2>/dev/null
     done
 }

@@ -24,8 +24,7 @@ NEEDLES=("$CLIENT_IP" "$STATIC_USER" "$REST_ID" "$PEER_PORT")
 # Runs br-testclient and collects the client and peer ports it reports.
 client() {
     local out
-    out=$(timeout 60 "$TESTCLIENT" "$@" 2>&1)
-    [ $? -eq 0 ] || fail "session did not run as expected: $out"
+    out=$(timeout 60 "$TESTCLIENT" "$@" 2>&1) || fail "session did not run as expected: $out"
     for word in $out; do
         case $word in
         local=* | peers=*)
@@ -46,8 +45,9 @@ log "sessions from $CLIENT_IP (server: $BR_TEST_SERVER, port $PORT)"
 # Good paths: relay with static and REST credentials, uclient from the same address.
 client relay "${S[@]}" --user "$STATIC_USER" --password "$STATIC_PASS" --count 5
 client relay "${S[@]}" --secret "$SECRET" --user "$REST_ID" --count 5
-client refresh-zero "${S[@]}" --user "$STATIC_USER" --password "$STATIC_PASS" \
-    $([ "$BR_TEST_SERVER" = coturn ] && echo --refresh-again 0)
+AGAIN=()
+[ "$BR_TEST_SERVER" = coturn ] && AGAIN=(--refresh-again 0) # see test_negative.sh
+client refresh-zero "${S[@]}" --user "$STATIC_USER" --password "$STATIC_PASS" "${AGAIN[@]}"
 timeout 60 turnutils_uclient -L "$CLIENT_IP" -u "$STATIC_USER" -w "$STATIC_PASS" -e 127.0.0.1 \
     -r "$PEER_PORT" -n 20 -m 2 -l 120 -z 5 -p "$PORT" 127.0.0.1 >"$WORK/uclient.log" 2>&1 ||
     fail "turnutils_uclient session failed"
