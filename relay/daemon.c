@@ -151,8 +151,8 @@ static void build_auth(struct daemon *d)
     };
 
     if (!cfg->secrets.n && !cfg->users.n) {
-        br_fatal("auth-secret: no credentials configured: set auth-secret, auth-secret-file "
-                 "or user (an open relay is not offered)");
+        br_log("no auth-secret, auth-secret-file or user: STUN Binding only, every TURN "
+               "request is refused (an open relay is not offered)");
     }
     if (turn_auth_new(&d->auth, &ac) < 0) {
         br_fatal("user: invalid entry (expected NAME:PASSWORD)");
@@ -191,8 +191,8 @@ struct daemon *daemon_new(const struct br_config *cfg)
         br_fatal("out of memory");
     }
     for (unsigned i = 0; i < d->n_workers; i++) {
-        const char *what;
-        int err = worker_new(&d->workers[i], &d->env, i, &what);
+        char what[96];
+        int err = worker_new(&d->workers[i], &d->env, i, what, sizeof(what));
         if (err < 0) {
             br_fatal("%s: %s", what, strerror(-err));
         }

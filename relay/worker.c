@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -15,10 +16,10 @@
 
 #include "relay_sock.h"
 #include "reservation.h"
+#include "udp.h"
 
 #define BATCH 32
 #define PKT_ROOM (TURN_HEADROOM + 65536 + TURN_TAILROOM)
-#define LISTEN_RCVBUF (4 << 20)
 
 struct listener {
     int fd;
@@ -32,6 +33,7 @@ struct batch {
     struct mmsghdr msgs[BATCH];
     struct iovec iov[BATCH];
     union turn_addr addr[BATCH];
+    union udp_control ctl[BATCH];
 };
 
 struct worker {
@@ -72,23 +74,46 @@ static int recv_batch(struct worker *w, int fd)
             .msg_namelen = sizeof(w->in.addr[i]),
             .msg_iov = &w->in.iov[i],
             .msg_iovlen = 1,
+            .msg_control = w->in.ctl[i].buf,
+            .msg_controllen = sizeof(w->in.ctl[i].buf),
         };
     }
     return recvmmsg(fd, w->in.msgs, BATCH, MSG_DONTWAIT, NULL);
 }
 
+/* UDP: a full socket buffer or an unreachable peer loses this datagram
+ * only, as the network would; the result is not checked. */
 static void send_to(int fd, const void *data, size_t len, const union turn_addr *to)
 {
-    /* UDP: a full socket buffer or an unreachable peer loses this datagram
-     * only, as the network would */
     (void)sendto(fd, data, len, MSG_DONTWAIT, &to->sa, turn_addr_len(to));
+}
+
+/* To a client, from the local address it used (a wildcard listener needs
+ * packet info for that). */
+static void send_to_client(const struct listener *l, const void *data, size_t len,
+                           const struct turn_tuple *tuple)
+{
+    union udp_control ctl;
+    struct iovec iov = {(void *)data, len};
+    struct msghdr msg = {
+        .msg_name = (void *)&tuple->client,
+        .msg_namelen = turn_addr_len(&tuple->client),
+        .msg_iov = &iov,
+        .msg_iovlen = 1,
+        .msg_control = ctl.buf,
+        .msg_controllen = udp_source_control(&ctl, &l->addr, &tuple->server),
+    };
+
+    if (!msg.msg_controllen) {
+        msg.msg_control = NULL;
+    }
+    (void)sendmsg(l->fd, &msg, MSG_DONTWAIT);
 }
 
 static void on_client_datagram(struct worker *w, struct listener *l, unsigned i,
                                struct turn_clock now)
 {
-    struct turn_tuple tuple = {
-        .client = w->in.addr[i], .server = l->addr, .transport = TURN_TRANSPORT_UDP, .conn = l};
+    struct turn_tuple tuple = {.client = w->in.addr[i], .transport = TURN_TRANSPORT_UDP, .conn = l};
     struct turn_reply reply = {.buf = w->reply};
     struct turn_forward fwd;
     const uint8_t *pkt = buf_at(w, i) + TURN_HEADROOM;
@@ -97,9 +122,10 @@ static void on_client_datagram(struct worker *w, struct listener *l, unsigned i,
         turn_server_stats(w->turn)->dropped[TURN_DROP_MALFORMED]++;
         return;
     }
+    udp_local_addr(&w->in.msgs[i].msg_hdr, &l->addr, &tuple.server);
     switch (turn_server_on_client(w->turn, &tuple, pkt, w->in.msgs[i].msg_len, now, &reply, &fwd)) {
     case TURN_REPLY:
-        send_to(l->fd, reply.buf, reply.len, &tuple.client);
+        send_to_client(l, reply.buf, reply.len, &tuple);
         break;
     case TURN_FORWARD:
         send_to(fwd.relay->fd, fwd.data, fwd.len, &fwd.peer);
@@ -131,6 +157,8 @@ static void relay_cb(evutil_socket_t fd, short what, void *arg)
     struct worker *w = r->worker;
     struct turn_alloc *alloc = r->alloc;
     struct listener *l = alloc->tuple.conn;
+    union udp_control ctl;
+    size_t ctl_len = udp_source_control(&ctl, &l->addr, &alloc->tuple.server);
     int n;
 
     do {
@@ -151,6 +179,8 @@ static void relay_cb(evutil_socket_t fd, short what, void *arg)
                 .msg_namelen = turn_addr_len(&alloc->tuple.client),
                 .msg_iov = &w->out.iov[k],
                 .msg_iovlen = 1,
+                .msg_control = ctl_len ? ctl.buf : NULL,
+                .msg_controllen = ctl_len,
             };
             k++;
         }
@@ -237,21 +267,10 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 
 static int listener_open(struct worker *w, struct listener *l, const union turn_addr *addr)
 {
-    int one = 1, rcvbuf = LISTEN_RCVBUF;
-    int fd = socket(addr->sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = udp_listen(addr);
 
     if (fd < 0) {
-        return -errno;
-    }
-    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-    if (addr->sa.sa_family == AF_INET6) {
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-    }
-    if (bind(fd, &addr->sa, turn_addr_len(addr)) < 0) {
-        int err = -errno;
-        close(fd);
-        return err;
+        return fd;
     }
     l->fd = fd;
     l->addr = *addr;
@@ -260,13 +279,13 @@ static int listener_open(struct worker *w, struct listener *l, const union turn_
     return event_add(&l->ev, NULL) < 0 ? -ENOMEM : 0;
 }
 
-static int worker_setup(struct worker *w, const char **what)
+static int worker_setup(struct worker *w, char *what, size_t what_len)
 {
     struct turn_server_config cfg = w->env->turn;
     static const struct timeval second = {1, 0};
     int err;
 
-    *what = "event loop";
+    snprintf(what, what_len, "event loop");
     w->base = event_base_new();
     w->bufs = malloc((size_t)BATCH * PKT_ROOM);
     w->tick = w->base ? event_new(w->base, -1, EV_PERSIST, tick_cb, w) : NULL;
@@ -277,10 +296,12 @@ static int worker_setup(struct worker *w, const char **what)
     if ((err = turn_server_new(&w->turn, &cfg)) < 0) {
         return err;
     }
-    *what = "listen";
     for (size_t i = 0; i < w->env->n_listen; i++) {
         err = listener_open(w, &w->listeners[i], &w->env->listen[i]);
         if (err < 0) {
+            char addr[64];
+            snprintf(what, what_len, "listen: udp %s",
+                     turn_addr_format(&w->env->listen[i], addr, sizeof(addr)));
             return err;
         }
         w->n_listeners++;
@@ -288,18 +309,19 @@ static int worker_setup(struct worker *w, const char **what)
     return 0;
 }
 
-int worker_new(struct worker **out, const struct relay_env *env, unsigned index, const char **what)
+int worker_new(struct worker **out, const struct relay_env *env, unsigned index, char *what,
+               size_t what_len)
 {
     struct worker *w = calloc(1, sizeof(*w));
     int err;
 
-    *what = "memory";
+    snprintf(what, what_len, "memory");
     if (!w) {
         return -ENOMEM;
     }
     w->env = env;
     w->index = index;
-    err = worker_setup(w, what);
+    err = worker_setup(w, what, what_len);
     if (err < 0) {
         worker_free(w);
         return err;

@@ -26,8 +26,9 @@ struct relay_env {
 struct worker;
 
 /* Creates a worker with its loop and listening sockets. Returns 0 or a
- * negative errno; *what names the step that failed (for the fatal line). */
-int worker_new(struct worker **out, const struct relay_env *env, unsigned index, const char **what);
+ * negative errno; what then names the step that failed (for the fatal line). */
+int worker_new(struct worker **out, const struct relay_env *env, unsigned index, char *what,
+               size_t what_len);
 /* Runs the loop in a new thread. Returns 0 or a negative errno. */
 int worker_start(struct worker *w);
 /* Asks the loop to finish (from any thread) and joins the thread. */

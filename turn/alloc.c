@@ -216,40 +216,69 @@ static int grow(void **arr, uint16_t *cap, size_t size, unsigned max)
     return 0;
 }
 
-int turn_alloc_permit(struct turn_alloc *alloc, const union turn_addr *peer, uint64_t now,
-                      unsigned max)
+static struct turn_permission *find_permission(const struct turn_alloc *a,
+                                               const union turn_addr *peer)
 {
-    uint64_t expires = now + TURN_PERMISSION_LIFETIME;
-    int err;
-
-    for (uint16_t i = 0; i < alloc->n_perms; i++) {
-        if (turn_addr_ip_equal(&alloc->perms[i].ip, peer)) {
-            alloc->perms[i].expires = expires;
-            return 0;
+    for (uint16_t i = 0; i < a->n_perms; i++) {
+        if (turn_addr_ip_equal(&a->perms[i].ip, peer)) {
+            return &a->perms[i];
         }
     }
-    expire_entries(alloc, now);
-    if (alloc->n_perms == alloc->cap_perms) {
-        err = grow((void **)&alloc->perms, &alloc->cap_perms, sizeof(*alloc->perms), max);
-        if (err < 0) {
+    return NULL;
+}
+
+/* Makes room for n more entries in an array, within max. */
+static int reserve(void **arr, uint16_t *cap, uint16_t used, unsigned n, size_t size, unsigned max)
+{
+    int err;
+
+    if (used + n > max) {
+        return -ENOSPC;
+    }
+    while (used + n > *cap) {
+        if ((err = grow(arr, cap, size, max)) < 0) {
             return err;
         }
     }
-    struct turn_permission *p = &alloc->perms[alloc->n_perms++];
-    p->ip = *peer;
-    turn_addr_set_port(&p->ip, 0);
-    p->expires = expires;
+    return 0;
+}
+
+int turn_alloc_permit(struct turn_alloc *alloc, const union turn_addr *peers, unsigned n,
+                      uint64_t now, unsigned max)
+{
+    unsigned fresh = 0;
+    int err;
+
+    expire_entries(alloc, now);
+    for (unsigned i = 0; i < n; i++) {
+        bool seen = find_permission(alloc, &peers[i]) != NULL;
+        for (unsigned j = 0; j < i && !seen; j++) {
+            seen = turn_addr_ip_equal(&peers[i], &peers[j]);
+        }
+        fresh += !seen;
+    }
+    err = reserve((void **)&alloc->perms, &alloc->cap_perms, alloc->n_perms, fresh,
+                  sizeof(*alloc->perms), max);
+    if (err < 0) {
+        return err;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        struct turn_permission *p = find_permission(alloc, &peers[i]);
+        if (!p) {
+            p = &alloc->perms[alloc->n_perms++];
+            p->ip = peers[i];
+            turn_addr_set_port(&p->ip, 0);
+        }
+        p->expires = now + TURN_PERMISSION_LIFETIME;
+    }
     return 0;
 }
 
 bool turn_alloc_permitted(const struct turn_alloc *alloc, const union turn_addr *peer, uint64_t now)
 {
-    for (uint16_t i = 0; i < alloc->n_perms; i++) {
-        if (turn_addr_ip_equal(&alloc->perms[i].ip, peer)) {
-            return alloc->perms[i].expires > now;
-        }
-    }
-    return false;
+    const struct turn_permission *p = find_permission(alloc, peer);
+
+    return p && p->expires > now;
 }
 
 static struct turn_channel *find_channel(const struct turn_alloc *a, uint16_t number,
@@ -265,30 +294,46 @@ static struct turn_channel *find_channel(const struct turn_alloc *a, uint16_t nu
     return NULL;
 }
 
-int turn_alloc_bind(struct turn_alloc *alloc, uint16_t number, const union turn_addr *peer,
-                    uint64_t now, unsigned max)
+int turn_alloc_bind_check(const struct turn_alloc *alloc, uint16_t number,
+                          const union turn_addr *peer, uint64_t now, unsigned max)
 {
     struct turn_channel *by_number = find_channel(alloc, number, NULL, now);
     struct turn_channel *by_peer = find_channel(alloc, 0, peer, now);
-    int err;
+    unsigned live = 0;
 
     if (by_number != by_peer) {
         return -EEXIST; /* RFC 8656 11.2: one number, one peer, both ways */
     }
     if (by_number) {
-        by_number->expires = now + TURN_CHANNEL_LIFETIME;
         return 0;
     }
-    expire_entries(alloc, now);
-    if (alloc->n_chans == alloc->cap_chans) {
-        err = grow((void **)&alloc->chans, &alloc->cap_chans, sizeof(*alloc->chans), max);
+    for (uint16_t i = 0; i < alloc->n_chans; i++) {
+        live += alloc->chans[i].expires > now;
+    }
+    return live < max ? 0 : -ENOSPC;
+}
+
+int turn_alloc_bind(struct turn_alloc *alloc, uint16_t number, const union turn_addr *peer,
+                    uint64_t now, unsigned max)
+{
+    struct turn_channel *c;
+    int err = turn_alloc_bind_check(alloc, number, peer, now, max);
+
+    if (err < 0) {
+        return err;
+    }
+    c = find_channel(alloc, number, NULL, now);
+    if (!c) {
+        expire_entries(alloc, now);
+        err = reserve((void **)&alloc->chans, &alloc->cap_chans, alloc->n_chans, 1,
+                      sizeof(*alloc->chans), max);
         if (err < 0) {
             return err;
         }
+        c = &alloc->chans[alloc->n_chans++];
+        c->peer = *peer;
+        c->number = number;
     }
-    struct turn_channel *c = &alloc->chans[alloc->n_chans++];
-    c->peer = *peer;
-    c->number = number;
     c->expires = now + TURN_CHANNEL_LIFETIME;
     return 0;
 }

@@ -14,6 +14,7 @@
 
 #define TURN_PERMISSION_LIFETIME 300 /* RFC 8656 9 */
 #define TURN_CHANNEL_LIFETIME 600    /* RFC 8656 12 */
+#define TURN_TOKEN_LEN 8             /* RESERVATION-TOKEN */
 
 enum turn_transport {
     TURN_TRANSPORT_UDP,
@@ -52,6 +53,8 @@ struct turn_alloc {
     uint64_t expires;
     uint64_t created;
     uint8_t tid[STUN_TID_LEN]; /* the Allocate that made it, for retransmits */
+    bool has_token;
+    uint8_t token[TURN_TOKEN_LEN]; /* handed out with it, for retransmits */
     uint8_t key_len;
     uint16_t integrity_attr;
     uint8_t key[TURN_AUTH_MAX_KEY];
@@ -89,14 +92,18 @@ void turn_alloc_remove(struct turn_alloc_table *table, struct turn_alloc *alloc)
 void turn_alloc_sweep(struct turn_alloc_table *table, uint64_t now,
                       void (*expired_cb)(struct turn_alloc *alloc, void *arg), void *arg);
 
-/* Installs or refreshes a permission for peer's IP. Returns 0 or -ENOSPC
- * (max reached) or -ENOMEM. */
-int turn_alloc_permit(struct turn_alloc *alloc, const union turn_addr *peer, uint64_t now,
-                      unsigned max);
+/* Installs or refreshes permissions for the IPs of n peers, all or none
+ * (RFC 8656 9.2). Returns 0, -ENOSPC (more than max would be held) or
+ * -ENOMEM. */
+int turn_alloc_permit(struct turn_alloc *alloc, const union turn_addr *peers, unsigned n,
+                      uint64_t now, unsigned max);
 /* True if an unexpired permission covers peer's IP. */
 bool turn_alloc_permitted(const struct turn_alloc *alloc, const union turn_addr *peer,
                           uint64_t now);
 
+/* Whether turn_alloc_bind would succeed: 0, -EEXIST or -ENOSPC. */
+int turn_alloc_bind_check(const struct turn_alloc *alloc, uint16_t number,
+                          const union turn_addr *peer, uint64_t now, unsigned max);
 /* Binds or refreshes channel number to peer (RFC 8656 11.2 rules).
  * Returns 0, -EEXIST when the number is bound to another peer or the peer
  * to another number (400), -ENOSPC when max is reached, -ENOMEM. */

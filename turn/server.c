@@ -338,7 +338,11 @@ enum turn_verdict turn_server_on_peer(struct turn_server *server, struct turn_al
     const struct turn_channel *chan;
     size_t payload = *len;
 
-    if (payload > 0xffff - TURN_HEADROOM || !turn_alloc_permitted(alloc, peer, now_mono)) {
+    if (payload > 0xffff - TURN_HEADROOM) {
+        server->stats.dropped[TURN_DROP_MALFORMED]++; /* cannot be framed in STUN */
+        return TURN_DROP;
+    }
+    if (!turn_alloc_permitted(alloc, peer, now_mono)) {
         server->stats.dropped[TURN_DROP_NO_PERMISSION]++;
         return TURN_DROP;
     }

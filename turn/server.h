@@ -33,8 +33,6 @@ enum turn_relay_flags {
     TURN_RELAY_RESERVE_NEXT = 1 << 2, /* EVEN-PORT with R: hold port + 1 */
 };
 
-#define TURN_TOKEN_LEN 8
-
 /* What an Allocate asks of relay/. With token set, the socket is the one
  * reserved under that RESERVATION-TOKEN (RFC 8656 7.2); with
  * TURN_RELAY_RESERVE_NEXT, relay/ also reserves the next port and writes

@@ -42,9 +42,7 @@ static void build_address_error(struct stun_builder *b, uint8_t family, int code
     stun_build_attr(b, STUN_ATTR_ADDRESS_ERROR_CODE, value, 4 + n);
 }
 
-/* The success response; token is the RESERVATION-TOKEN just handed out. */
-static enum turn_verdict allocate_success(struct request *req, const struct turn_alloc *alloc,
-                                          const uint8_t *token)
+static enum turn_verdict allocate_success(struct request *req, const struct turn_alloc *alloc)
 {
     uint64_t left = alloc->expires > req->now.mono ? alloc->expires - req->now.mono : 0;
 
@@ -52,8 +50,8 @@ static enum turn_verdict allocate_success(struct request *req, const struct turn
     stun_build_xaddr(&req->b, STUN_ATTR_XOR_RELAYED_ADDRESS, &alloc->relayed);
     stun_build_u32(&req->b, STUN_ATTR_LIFETIME, (uint32_t)left);
     stun_build_xaddr(&req->b, STUN_ATTR_XOR_MAPPED_ADDRESS, &req->tuple->client);
-    if (token) {
-        stun_build_attr(&req->b, STUN_ATTR_RESERVATION_TOKEN, token, TURN_TOKEN_LEN);
+    if (alloc->has_token) {
+        stun_build_attr(&req->b, STUN_ATTR_RESERVATION_TOKEN, alloc->token, TURN_TOKEN_LEN);
     }
     if (stun_msg_find(req->msg, STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY)) {
         /* dual allocations are not offered: the IPv4 relay is granted alone */
@@ -136,7 +134,7 @@ enum turn_verdict handle_allocate(struct request *req, struct turn_alloc *existi
     if (existing) {
         /* RFC 8656 7.2: a retransmission gets the same answer */
         if (memcmp(existing->tid, req->msg->tid, STUN_TID_LEN) == 0) {
-            return allocate_success(req, existing, NULL);
+            return allocate_success(req, existing);
         }
         return reply_error(req, 437);
     }
@@ -176,7 +174,11 @@ enum turn_verdict handle_allocate(struct request *req, struct turn_alloc *existi
     alloc->created = req->now.mono;
     alloc->expires = req->now.mono + allocate_lifetime(req);
     s->stats.allocations_created++;
-    return allocate_success(req, alloc, (rr.flags & TURN_RELAY_RESERVE_NEXT) ? rr.new_token : NULL);
+    if (rr.flags & TURN_RELAY_RESERVE_NEXT) {
+        alloc->has_token = true;
+        memcpy(alloc->token, rr.new_token, TURN_TOKEN_LEN);
+    }
+    return allocate_success(req, alloc);
 }
 
 enum turn_verdict handle_refresh(struct request *req, struct turn_alloc *alloc)
@@ -189,9 +191,10 @@ enum turn_verdict handle_refresh(struct request *req, struct turn_alloc *alloc)
         family_of(family) != alloc->relayed.sa.sa_family) {
         return reply_error(req, 443);
     }
-    if (stun_msg_get_u32(req->msg, STUN_ATTR_LIFETIME, &lifetime) == 0 &&
-        lifetime > cfg->max_lifetime) {
-        lifetime = cfg->max_lifetime;
+    /* RFC 8656 7.3: min(requested, max), raised to the default; 0 deletes */
+    if (stun_msg_get_u32(req->msg, STUN_ATTR_LIFETIME, &lifetime) == 0 && lifetime != 0) {
+        lifetime = lifetime > cfg->max_lifetime ? cfg->max_lifetime : lifetime;
+        lifetime = lifetime < cfg->default_lifetime ? cfg->default_lifetime : lifetime;
     }
     if (lifetime == 0) {
         server_release(req->server, alloc);
@@ -224,8 +227,7 @@ static int check_peer(struct request *req, const struct turn_alloc *alloc,
 enum turn_verdict handle_create_permission(struct request *req, struct turn_alloc *alloc)
 {
     const struct stun_msg *msg = req->msg;
-    const struct turn_server_config *cfg = &req->server->cfg;
-    union turn_addr peer;
+    union turn_addr peers[STUN_MAX_ATTRS];
     unsigned n = 0;
     int code;
 
@@ -235,25 +237,18 @@ enum turn_verdict handle_create_permission(struct request *req, struct turn_allo
         if (msg->attrs[i].type != STUN_ATTR_XOR_PEER_ADDRESS) {
             continue;
         }
-        code = check_peer(req, alloc, &msg->attrs[i], &peer);
+        code = check_peer(req, alloc, &msg->attrs[i], &peers[n++]);
         if (code) {
             return reply_error(req, code);
         }
-        n++;
     }
     if (n == 0) {
         return reply_error(req, 400);
     }
-    for (unsigned i = 0; i < msg->n_attrs; i++) {
-        if (msg->attrs[i].type != STUN_ATTR_XOR_PEER_ADDRESS) {
-            continue;
-        }
-        check_peer(req, alloc, &msg->attrs[i], &peer);
-        if (turn_alloc_permit(alloc, &peer, req->now.mono, cfg->max_permissions) < 0) {
-            return reply_error(req, 508);
-        }
-        req->server->stats.permissions_created++;
+    if (turn_alloc_permit(alloc, peers, n, req->now.mono, req->server->cfg.max_permissions) < 0) {
+        return reply_error(req, 508);
     }
+    req->server->stats.permissions_created += n;
     reply_success(req);
     return reply_finish(req);
 }
@@ -280,11 +275,13 @@ enum turn_verdict handle_channel_bind(struct request *req, struct turn_alloc *al
     if (code) {
         return reply_error(req, code);
     }
-    err = turn_alloc_bind(alloc, number, &peer, req->now.mono, cfg->max_channels);
+    /* checked first so that a refused request changes nothing */
+    err = turn_alloc_bind_check(alloc, number, &peer, req->now.mono, cfg->max_channels);
     if (err == -EEXIST) {
         return reply_error(req, 400);
     }
-    if (err < 0 || turn_alloc_permit(alloc, &peer, req->now.mono, cfg->max_permissions) < 0) {
+    if (err < 0 || turn_alloc_permit(alloc, &peer, 1, req->now.mono, cfg->max_permissions) < 0 ||
+        turn_alloc_bind(alloc, number, &peer, req->now.mono, cfg->max_channels) < 0) {
         return reply_error(req, 508);
     }
     req->server->stats.channels_bound++;

@@ -184,8 +184,8 @@ Test(alloc, sweep_drops_expired_permissions_and_channels)
     union turn_addr p1 = addr("8.8.8.8:1"), p2 = addr("8.8.4.4:1");
 
     a->expires = NOW + 10000;
-    cr_assert_eq(turn_alloc_permit(a, &p1, NOW, 8), 0);
-    cr_assert_eq(turn_alloc_permit(a, &p2, NOW + 100, 8), 0);
+    cr_assert_eq(turn_alloc_permit(a, &p1, 1, NOW, 8), 0);
+    cr_assert_eq(turn_alloc_permit(a, &p2, 1, NOW + 100, 8), 0);
     cr_assert_eq(turn_alloc_bind(a, 0x4000, &p1, NOW, 8), 0);
     turn_alloc_sweep(table, NOW + TURN_PERMISSION_LIFETIME, expired_cb, &log);
     cr_assert_eq(log.calls, 0);
@@ -206,12 +206,12 @@ Test(alloc, permission_is_by_ip_ignoring_port)
     union turn_addr other_ip = addr("8.8.4.4:5000"), v6 = addr("[2001:4860::8888]:5000");
 
     cr_assert_not(turn_alloc_permitted(a, &peer, NOW));
-    cr_assert_eq(turn_alloc_permit(a, &peer, NOW, 8), 0);
+    cr_assert_eq(turn_alloc_permit(a, &peer, 1, NOW, 8), 0);
     cr_assert(turn_alloc_permitted(a, &peer, NOW));
     cr_assert(turn_alloc_permitted(a, &other_port, NOW));
     cr_assert_not(turn_alloc_permitted(a, &other_ip, NOW));
     cr_assert_not(turn_alloc_permitted(a, &v6, NOW));
-    cr_assert_eq(turn_alloc_permit(a, &other_port, NOW, 8), 0);
+    cr_assert_eq(turn_alloc_permit(a, &other_port, 1, NOW, 8), 0);
     cr_assert_eq(a->n_perms, 1, "one permission per IP");
     cr_assert_eq(turn_addr_port(&a->perms[0].ip), 0);
 }
@@ -221,10 +221,10 @@ Test(alloc, permission_lasts_300s_and_refreshes)
     struct turn_alloc *a = add(0);
     union turn_addr peer = addr("8.8.8.8:5000");
 
-    cr_assert_eq(turn_alloc_permit(a, &peer, NOW, 8), 0);
+    cr_assert_eq(turn_alloc_permit(a, &peer, 1, NOW, 8), 0);
     cr_assert(turn_alloc_permitted(a, &peer, NOW + TURN_PERMISSION_LIFETIME - 1));
     cr_assert_not(turn_alloc_permitted(a, &peer, NOW + TURN_PERMISSION_LIFETIME));
-    cr_assert_eq(turn_alloc_permit(a, &peer, NOW + 200, 8), 0);
+    cr_assert_eq(turn_alloc_permit(a, &peer, 1, NOW + 200, 8), 0);
     cr_assert(turn_alloc_permitted(a, &peer, NOW + 200 + TURN_PERMISSION_LIFETIME - 1));
     cr_assert_not(turn_alloc_permitted(a, &peer, NOW + 200 + TURN_PERMISSION_LIFETIME));
 }
@@ -238,17 +238,17 @@ Test(alloc, permission_max_is_enospc)
     for (unsigned i = 0; i < 5; i++) {
         snprintf(text, sizeof(text), "8.8.8.%u:1", i + 1);
         peer = addr(text);
-        cr_assert_eq(turn_alloc_permit(a, &peer, NOW, 5), 0, "permission %u", i);
+        cr_assert_eq(turn_alloc_permit(a, &peer, 1, NOW, 5), 0, "permission %u", i);
     }
     peer = addr("8.8.8.100:1");
-    cr_assert_eq(turn_alloc_permit(a, &peer, NOW, 5), -ENOSPC);
+    cr_assert_eq(turn_alloc_permit(a, &peer, 1, NOW, 5), -ENOSPC);
     cr_assert_not(turn_alloc_permitted(a, &peer, NOW));
     cr_assert_eq(a->n_perms, 5);
     peer = addr("8.8.8.1:9");
-    cr_assert_eq(turn_alloc_permit(a, &peer, NOW + 100, 5), 0, "a refresh needs no room");
+    cr_assert_eq(turn_alloc_permit(a, &peer, 1, NOW + 100, 5), 0, "a refresh needs no room");
     /* once the others expire, their room is reused */
     peer = addr("8.8.8.100:1");
-    cr_assert_eq(turn_alloc_permit(a, &peer, NOW + TURN_PERMISSION_LIFETIME, 5), 0);
+    cr_assert_eq(turn_alloc_permit(a, &peer, 1, NOW + TURN_PERMISSION_LIFETIME, 5), 0);
     cr_assert_eq(a->n_perms, 2);
 }
 
@@ -328,7 +328,7 @@ Test(alloc, ipv6_peers)
     union turn_addr p = addr("[2001:4860::8888]:5000"), q = addr("[2001:4860::8888]:7000");
     union turn_addr r = addr("[2001:4860::8844]:5000");
 
-    cr_assert_eq(turn_alloc_permit(a, &p, NOW, 4), 0);
+    cr_assert_eq(turn_alloc_permit(a, &p, 1, NOW, 4), 0);
     cr_assert(turn_alloc_permitted(a, &q, NOW));
     cr_assert_not(turn_alloc_permitted(a, &r, NOW));
     cr_assert_eq(turn_alloc_bind(a, 0x4abc, &p, NOW, 4), 0);
