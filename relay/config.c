@@ -68,6 +68,18 @@ static const struct br_key keys[] = {
      "channels per allocation (1 to 16384)"},
     {"rfc5766-channels", BR_T_BOOL, OFF(rfc5766_channels), 0, 0, 0, 0, "true",
      "accept channel numbers 0x5000-0x7FFF as RFC 5766 did"},
+    {"tcp", BR_T_BOOL, OFF(tcp), 0, 0, 0, 0, "true",
+     "also accept TURN over TCP on every listen address"},
+    {"max-connections", BR_T_UINT, OFF(max_connections), 0, 1, 1000000, 0, "20000",
+     "TCP and TLS connections at once, all clients (1 to 1000000)"},
+    {"max-connections-per-ip", BR_T_UINT, OFF(max_connections_per_ip), 0, 1, 1000000, 0, "32",
+     "TCP and TLS connections at once from one client address (1 to 1000000)"},
+    {"handshake-timeout", BR_T_UINT, OFF(handshake_timeout), 0, 1, 300, 0, "10",
+     "seconds a TLS client has to finish its handshake (1 to 300)"},
+    {"idle-timeout", BR_T_UINT, OFF(idle_timeout), 0, 1, 3600, 0, "30",
+     "seconds a TCP/TLS connection may go without a request before it has an allocation"},
+    {"stream-buffer", BR_T_UINT, OFF(stream_buffer), 0, 4096, 16777216, 0, "131072",
+     "bytes of relayed media queued per TCP/TLS client before more is dropped"},
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))

@@ -41,14 +41,20 @@ struct br_config {
     unsigned threads;                        /* 0 = number of cores */
     union turn_addr admin_listen;            /* family 0 = off; default 127.0.0.1:9641 */
     char cert[BR_PATH_MAX], key[BR_PATH_MAX];
-    uint32_t default_lifetime; /* 600 s */
-    uint32_t max_lifetime;     /* 3600 s */
-    uint32_t nonce_lifetime;   /* 600 s */
-    uint32_t total_quota;      /* max allocations, 0 = unlimited */
-    uint32_t user_quota;       /* max allocations per username, 0 = unlimited */
-    uint32_t max_permissions;  /* per allocation, default 32 */
-    uint32_t max_channels;     /* per allocation, default 64 */
-    bool rfc5766_channels;     /* accept channels 0x5000-0x7FFF; default true */
+    uint32_t default_lifetime;       /* 600 s */
+    uint32_t max_lifetime;           /* 3600 s */
+    uint32_t nonce_lifetime;         /* 600 s */
+    uint32_t total_quota;            /* max allocations, 0 = unlimited */
+    uint32_t user_quota;             /* max allocations per username, 0 = unlimited */
+    uint32_t max_permissions;        /* per allocation, default 32 */
+    uint32_t max_channels;           /* per allocation, default 64 */
+    bool tcp;                        /* TCP listeners beside the UDP ones; default true */
+    uint32_t max_connections;        /* TCP+TLS connections in total, default 20000 */
+    uint32_t max_connections_per_ip; /* from one address, default 32 */
+    uint32_t handshake_timeout;      /* TLS handshake, seconds, default 10 */
+    uint32_t idle_timeout;           /* stream without allocation, seconds, default 30 */
+    uint32_t stream_buffer;          /* queued bytes per stream client, default 128 KiB */
+    bool rfc5766_channels;           /* accept channels 0x5000-0x7FFF; default true */
 };
 
 /* Fills defaults, then applies the config file named by --config (if any),

@@ -13,7 +13,9 @@
 #include "log.h"
 #include "netinfo.h"
 #include "relay_sock.h"
+#include "conn_limit.h"
 #include "reservation.h"
+#include "tls.h"
 #include "worker.h"
 
 struct daemon {
@@ -95,8 +97,22 @@ static void build_env(struct daemon *d)
     env->external_ip6 = cfg->external_ip6;
     env->port_min = cfg->relay_port_min;
     env->port_max = cfg->relay_port_max;
-    if (reservations_new(&env->reservations) < 0) {
+    if (reservations_new(&env->reservations) < 0 ||
+        conn_limit_new(&env->conn_limit, cfg->max_connections, cfg->max_connections_per_ip) < 0) {
         br_fatal("out of memory");
+    }
+    env->tcp = cfg->tcp;
+    memcpy(env->tls_listen, cfg->tls_listen, sizeof(env->tls_listen));
+    env->n_tls_listen = cfg->n_tls_listen;
+    env->handshake_timeout = cfg->handshake_timeout;
+    env->idle_timeout = cfg->idle_timeout;
+    env->max_lifetime = cfg->max_lifetime;
+    env->stream_buffer = cfg->stream_buffer;
+    if (cfg->n_tls_listen) {
+        char err[512];
+        if (tls_store_new(&env->tls, cfg->cert, cfg->key, err, sizeof(err)) < 0) {
+            br_fatal("%s", err);
+        }
     }
 }
 
@@ -209,7 +225,11 @@ static void print_summary(const struct daemon *d)
     br_log("blindrelay %s (%s) starting %u worker%s", BR_VERSION, BR_COMMIT, d->n_workers,
            d->n_workers == 1 ? "" : "s");
     for (size_t i = 0; i < cfg->n_listen; i++) {
-        br_log("listening: udp %s", turn_addr_format(&cfg->listen[i], a, sizeof(a)));
+        br_log("listening: udp%s %s", cfg->tcp ? " and tcp" : "",
+               turn_addr_format(&cfg->listen[i], a, sizeof(a)));
+    }
+    for (size_t i = 0; i < cfg->n_tls_listen; i++) {
+        br_log("listening: tls %s", turn_addr_format(&cfg->tls_listen[i], a, sizeof(a)));
     }
     if (env->relay_ip4.sa.sa_family) {
         br_log(
@@ -227,6 +247,21 @@ static void print_summary(const struct daemon *d)
            cfg->realm, cfg->secrets.n, cfg->secrets.n == 1 ? "" : "s", cfg->users.n,
            cfg->users.n == 1 ? "" : "s", cfg->allow_peer.n, cfg->deny_peer.n);
     br_log("no per-session logs: nothing about clients or peers is written");
+}
+
+/* SIGHUP: the certificate and key are read again; new TLS connections get
+ * them, established ones and every allocation carry on untouched. */
+static void reload(struct daemon *d)
+{
+    char err[512];
+
+    if (!d->env.tls) {
+        br_log("SIGHUP: nothing to reload (no tls-listen)");
+    } else if (tls_store_reload(d->env.tls, err, sizeof(err)) < 0) {
+        br_log("SIGHUP: keeping the previous certificate: %s", err);
+    } else {
+        br_log("SIGHUP: certificate and key reloaded");
+    }
 }
 
 /* Signals are blocked in every thread and taken here with sigwait, so no
@@ -251,7 +286,7 @@ int daemon_run(struct daemon *d)
     print_summary(d);
     br_log("ready");
     while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
-        br_log("SIGHUP: nothing to reload yet");
+        reload(d);
     }
     br_log("stopping on signal %d", sig);
     for (unsigned i = 0; i < d->n_workers; i++) {
@@ -270,6 +305,8 @@ void daemon_free(struct daemon *d)
     }
     free(d->workers);
     reservations_free(d->env.reservations);
+    conn_limit_free(d->env.conn_limit);
+    tls_store_free(d->env.tls);
     turn_quota_free(d->quota);
     turn_policy_free(d->policy);
     turn_auth_free(d->auth);

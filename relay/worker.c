@@ -1,57 +1,18 @@
-/* Worker threads: the UDP listeners, relay sockets and the packet paths
- * between them, on one libevent loop per thread. */
-#include "worker.h"
+/* Worker threads: one libevent loop each, owning its listeners, its
+ * allocations' relay sockets and its stream connections. */
+#include "worker_internal.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <event2/event.h>
-#include <event2/event_struct.h>
-
 #include "relay_sock.h"
 #include "reservation.h"
-#include "udp.h"
 
-#define BATCH 32
-#define PKT_ROOM (TURN_HEADROOM + 65536 + TURN_TAILROOM)
-
-struct listener {
-    int fd;
-    struct event ev;
-    union turn_addr addr;
-    struct worker *worker;
-};
-
-/* recvmmsg/sendmmsg vectors; payloads land TURN_HEADROOM into each buffer. */
-struct batch {
-    struct mmsghdr msgs[BATCH];
-    struct iovec iov[BATCH];
-    union turn_addr addr[BATCH];
-    union udp_control ctl[BATCH];
-};
-
-struct worker {
-    const struct relay_env *env;
-    unsigned index;
-    struct event_base *base;
-    struct event *tick;
-    pthread_t thread;
-    bool running;
-    struct turn_server *turn;
-    struct listener listeners[BR_ENV_MAX_LISTEN];
-    size_t n_listeners;
-    struct batch in, out;
-    uint8_t *bufs; /* BATCH * PKT_ROOM */
-    uint8_t reply[TURN_REPLY_MAX];
-};
-
-static struct turn_clock clock_now(void)
+struct turn_clock worker_clock(void)
 {
     struct timespec mono, wall;
 
@@ -60,15 +21,10 @@ static struct turn_clock clock_now(void)
     return (struct turn_clock){.mono = (uint64_t)mono.tv_sec, .wall = (uint64_t)wall.tv_sec};
 }
 
-static uint8_t *buf_at(struct worker *w, unsigned i)
-{
-    return w->bufs + (size_t)i * PKT_ROOM;
-}
-
-static int recv_batch(struct worker *w, int fd)
+int worker_recv_batch(struct worker *w, int fd)
 {
     for (unsigned i = 0; i < BATCH; i++) {
-        w->in.iov[i] = (struct iovec){buf_at(w, i) + TURN_HEADROOM, 65536};
+        w->in.iov[i] = (struct iovec){worker_buf(w, i) + TURN_HEADROOM, 65536};
         w->in.msgs[i].msg_hdr = (struct msghdr){
             .msg_name = &w->in.addr[i],
             .msg_namelen = sizeof(w->in.addr[i]),
@@ -81,113 +37,10 @@ static int recv_batch(struct worker *w, int fd)
     return recvmmsg(fd, w->in.msgs, BATCH, MSG_DONTWAIT, NULL);
 }
 
-/* UDP: a full socket buffer or an unreachable peer loses this datagram
- * only, as the network would; the result is not checked. */
-static void send_to(int fd, const void *data, size_t len, const union turn_addr *to)
+void worker_forward(const struct turn_forward *fwd)
 {
-    (void)sendto(fd, data, len, MSG_DONTWAIT, &to->sa, turn_addr_len(to));
-}
-
-/* To a client, from the local address it used (a wildcard listener needs
- * packet info for that). */
-static void send_to_client(const struct listener *l, const void *data, size_t len,
-                           const struct turn_tuple *tuple)
-{
-    union udp_control ctl;
-    struct iovec iov = {(void *)data, len};
-    struct msghdr msg = {
-        .msg_name = (void *)&tuple->client,
-        .msg_namelen = turn_addr_len(&tuple->client),
-        .msg_iov = &iov,
-        .msg_iovlen = 1,
-        .msg_control = ctl.buf,
-        .msg_controllen = udp_source_control(&ctl, &l->addr, &tuple->server),
-    };
-
-    if (!msg.msg_controllen) {
-        msg.msg_control = NULL;
-    }
-    (void)sendmsg(l->fd, &msg, MSG_DONTWAIT);
-}
-
-static void on_client_datagram(struct worker *w, struct listener *l, unsigned i,
-                               struct turn_clock now)
-{
-    struct turn_tuple tuple = {.client = w->in.addr[i], .transport = TURN_TRANSPORT_UDP, .conn = l};
-    struct turn_reply reply = {.buf = w->reply};
-    struct turn_forward fwd;
-    const uint8_t *pkt = buf_at(w, i) + TURN_HEADROOM;
-
-    if (w->in.msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
-        turn_server_stats(w->turn)->dropped[TURN_DROP_MALFORMED]++;
-        return;
-    }
-    udp_local_addr(&w->in.msgs[i].msg_hdr, &l->addr, &tuple.server);
-    switch (turn_server_on_client(w->turn, &tuple, pkt, w->in.msgs[i].msg_len, now, &reply, &fwd)) {
-    case TURN_REPLY:
-        send_to_client(l, reply.buf, reply.len, &tuple);
-        break;
-    case TURN_FORWARD:
-        send_to(fwd.relay->fd, fwd.data, fwd.len, &fwd.peer);
-        break;
-    case TURN_DROP:
-        break;
-    }
-}
-
-static void listener_cb(evutil_socket_t fd, short what, void *arg)
-{
-    struct listener *l = arg;
-    struct worker *w = l->worker;
-    int n;
-
-    do {
-        n = recv_batch(w, fd);
-        struct turn_clock now = clock_now();
-        for (int i = 0; i < n; i++) {
-            on_client_datagram(w, l, (unsigned)i, now);
-        }
-    } while (n == BATCH);
-}
-
-/* Peer datagrams: framed in place and sent to the client in one sendmmsg. */
-static void relay_cb(evutil_socket_t fd, short what, void *arg)
-{
-    struct turn_relay *r = arg;
-    struct worker *w = r->worker;
-    struct turn_alloc *alloc = r->alloc;
-    struct listener *l = alloc->tuple.conn;
-    union udp_control ctl;
-    size_t ctl_len = udp_source_control(&ctl, &l->addr, &alloc->tuple.server);
-    int n;
-
-    do {
-        unsigned k = 0;
-        n = recv_batch(w, fd);
-        uint64_t now = clock_now().mono;
-        for (int i = 0; i < n; i++) {
-            uint8_t *data = buf_at(w, (unsigned)i) + TURN_HEADROOM;
-            size_t len = w->in.msgs[i].msg_len;
-            turn_addr_canonical(&w->in.addr[i]);
-            if (turn_server_on_peer(w->turn, alloc, &w->in.addr[i], &data, &len, now) !=
-                TURN_FORWARD) {
-                continue;
-            }
-            w->out.iov[k] = (struct iovec){data, len};
-            w->out.msgs[k].msg_hdr = (struct msghdr){
-                .msg_name = &alloc->tuple.client,
-                .msg_namelen = turn_addr_len(&alloc->tuple.client),
-                .msg_iov = &w->out.iov[k],
-                .msg_iovlen = 1,
-                .msg_control = ctl_len ? ctl.buf : NULL,
-                .msg_controllen = ctl_len,
-            };
-            k++;
-        }
-        if (k) {
-            (void)sendmmsg(l->fd, w->out.msgs, k, MSG_DONTWAIT);
-        }
-    } while (n == BATCH);
+    (void)sendto(fwd->relay->fd, fwd->data, fwd->len, MSG_DONTWAIT, &fwd->peer.sa,
+                 turn_addr_len(&fwd->peer));
 }
 
 /* A new socket from the range, or the one reserved under the token. */
@@ -195,7 +48,7 @@ static int relay_socket(struct worker *w, struct turn_relay_request *rr, const u
                         union turn_addr *bound)
 {
     const struct relay_env *env = w->env;
-    uint64_t now = clock_now().mono;
+    uint64_t now = worker_clock().mono;
     int next_fd = -1, fd;
 
     if (rr->token) {
@@ -240,7 +93,7 @@ static int relay_open(void *arg, struct turn_alloc *alloc, struct turn_relay_req
     r->fd = fd;
     r->alloc = alloc;
     r->worker = w;
-    event_assign(&r->ev, w->base, fd, EV_READ | EV_PERSIST, relay_cb, r);
+    event_assign(&r->ev, w->base, fd, EV_READ | EV_PERSIST, peer_path_cb, r);
     event_add(&r->ev, NULL);
     *advertised = bound;
     if (ext->sa.sa_family) {
@@ -262,21 +115,42 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct worker *w = arg;
 
-    turn_server_tick(w->turn, clock_now().mono);
+    uint64_t now = worker_clock().mono;
+
+    turn_server_tick(w->turn, now);
+    stream_tick(w, now);
 }
 
-static int listener_open(struct worker *w, struct listener *l, const union turn_addr *addr)
+static int open_listeners(struct worker *w, char *what, size_t what_len)
 {
-    int fd = udp_listen(addr);
+    const struct relay_env *env = w->env;
+    char addr[64];
+    int err;
 
-    if (fd < 0) {
-        return fd;
+    for (size_t i = 0; i < env->n_listen; i++) {
+        const union turn_addr *a = &env->listen[i];
+        turn_addr_format(a, addr, sizeof(addr));
+        snprintf(what, what_len, "listen: udp %s", addr);
+        if ((err = udp_path_open(w, &w->udp[w->n_udp], a)) < 0) {
+            return err;
+        }
+        w->n_udp++;
+        snprintf(what, what_len, "listen: tcp %s", addr);
+        if (env->tcp && (err = stream_listen(w, &w->streams[w->n_streams], a, false)) < 0) {
+            return err;
+        }
+        w->n_streams += env->tcp;
     }
-    l->fd = fd;
-    l->addr = *addr;
-    l->worker = w;
-    event_assign(&l->ev, w->base, fd, EV_READ | EV_PERSIST, listener_cb, l);
-    return event_add(&l->ev, NULL) < 0 ? -ENOMEM : 0;
+    for (size_t i = 0; i < env->n_tls_listen; i++) {
+        turn_addr_format(&env->tls_listen[i], addr, sizeof(addr));
+        snprintf(what, what_len, "tls-listen: %s", addr);
+        err = stream_listen(w, &w->streams[w->n_streams], &env->tls_listen[i], true);
+        if (err < 0) {
+            return err;
+        }
+        w->n_streams++;
+    }
+    return 0;
 }
 
 static int worker_setup(struct worker *w, char *what, size_t what_len)
@@ -296,17 +170,7 @@ static int worker_setup(struct worker *w, char *what, size_t what_len)
     if ((err = turn_server_new(&w->turn, &cfg)) < 0) {
         return err;
     }
-    for (size_t i = 0; i < w->env->n_listen; i++) {
-        err = listener_open(w, &w->listeners[i], &w->env->listen[i]);
-        if (err < 0) {
-            char addr[64];
-            snprintf(what, what_len, "listen: udp %s",
-                     turn_addr_format(&w->env->listen[i], addr, sizeof(addr)));
-            return err;
-        }
-        w->n_listeners++;
-    }
-    return 0;
+    return open_listeners(w, what, what_len);
 }
 
 int worker_new(struct worker **out, const struct relay_env *env, unsigned index, char *what,
@@ -360,10 +224,13 @@ void worker_free(struct worker *w)
     if (!w) {
         return;
     }
+    stream_close_all(w);
     turn_server_free(w->turn);
-    for (size_t i = 0; i < w->n_listeners; i++) {
-        event_del(&w->listeners[i].ev);
-        close(w->listeners[i].fd);
+    for (size_t i = 0; i < w->n_udp; i++) {
+        udp_path_close(&w->udp[i]);
+    }
+    for (size_t i = 0; i < w->n_streams; i++) {
+        stream_unlisten(&w->streams[i]);
     }
     if (w->tick) {
         event_free(w->tick);
@@ -378,4 +245,9 @@ void worker_free(struct worker *w)
 const struct turn_stats *worker_stats(struct worker *w)
 {
     return turn_server_stats(w->turn);
+}
+
+const struct relay_stats *worker_relay_stats(struct worker *w)
+{
+    return &w->stats;
 }

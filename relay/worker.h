@@ -20,10 +20,30 @@ struct relay_env {
     union turn_addr external_ip4, external_ip6; /* family 0 = advertise relay_ip */
     uint16_t port_min, port_max;
     struct reservations *reservations; /* shared, locked inside */
-    struct turn_server_config turn;    /* ops filled per worker */
+    struct conn_limit *conn_limit;     /* shared, atomic inside */
+    struct tls_store *tls;             /* shared, locked inside; NULL without TLS */
+    bool tcp;                          /* TCP listeners beside the UDP ones */
+    union turn_addr tls_listen[BR_ENV_MAX_LISTEN];
+    size_t n_tls_listen;
+    uint32_t handshake_timeout, idle_timeout, max_lifetime; /* seconds */
+    uint32_t stream_buffer;                                 /* bytes */
+    struct turn_server_config turn;                         /* ops filled per worker */
 };
 
 struct worker;
+struct conn_limit;
+struct tls_store;
+
+/* Counters of relay/ itself (sockets and connections), per worker, written
+ * by the worker only. */
+struct relay_stats {
+    uint64_t connections_accepted[2]; /* [0] TCP, [1] TLS */
+    uint64_t connections_active;
+    uint64_t connections_refused; /* over max-connections(-per-ip) */
+    uint64_t handshake_failures;  /* TLS handshake failed or timed out */
+    uint64_t idle_closed;         /* closed by idle-timeout */
+    uint64_t stream_garbage;      /* closed for a frame that is neither STUN nor ChannelData */
+} __attribute__((aligned(64)));
 
 /* Creates a worker with its loop and listening sockets. Returns 0 or a
  * negative errno; what then names the step that failed (for the fatal line). */
@@ -37,5 +57,6 @@ void worker_stop(struct worker *w);
 void worker_free(struct worker *w);
 
 const struct turn_stats *worker_stats(struct worker *w);
+const struct relay_stats *worker_relay_stats(struct worker *w);
 
 #endif

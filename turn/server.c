@@ -64,6 +64,11 @@ void turn_server_tick(struct turn_server *server, uint64_t now_mono)
     turn_alloc_sweep(server->table, now_mono, release_cb, server);
 }
 
+bool turn_server_has_allocation(const struct turn_server *server, const struct turn_tuple *tuple)
+{
+    return turn_alloc_find(server->table, tuple) != NULL;
+}
+
 void turn_server_conn_closed(struct turn_server *server, const struct turn_tuple *tuple)
 {
     struct turn_alloc *alloc = turn_alloc_find(server->table, tuple);

@@ -116,6 +116,9 @@ enum turn_verdict turn_server_on_peer(struct turn_server *server, struct turn_al
  * and channels. Call about once a second. */
 void turn_server_tick(struct turn_server *server, uint64_t now_mono);
 
+/* Whether this 5-tuple holds an allocation. */
+bool turn_server_has_allocation(const struct turn_server *server, const struct turn_tuple *tuple);
+
 /* Ends the allocation of a stream connection that closed (RFC 8656 allows
  * no grace for TCP/TLS: the allocation belongs to the connection). */
 void turn_server_conn_closed(struct turn_server *server, const struct turn_tuple *tuple);

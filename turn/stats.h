@@ -17,6 +17,7 @@ enum turn_drop {
     TURN_DROP_NO_PERMISSION, /* peer without permission, unbound channel */
     TURN_DROP_POLICY,        /* peer refused by policy */
     TURN_DROP_UNEXPECTED,    /* a response or an indication we do not take */
+    TURN_DROP_BUFFER_FULL,   /* a stream client's queue was full (relay/ counts it) */
     TURN_DROP_COUNT,
 };
 

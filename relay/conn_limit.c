@@ -1,0 +1,77 @@
+/* Connection caps with atomic counters in a fixed table. */
+#include "conn_limit.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#define SLOTS 16384 /* 64 KiB of counters */
+
+struct conn_limit {
+    _Atomic uint32_t total;
+    uint32_t max_total, max_per_ip;
+    uint64_t seed;
+    _Atomic uint32_t per_ip[SLOTS];
+};
+
+int conn_limit_new(struct conn_limit **out, uint32_t max_total, uint32_t max_per_ip)
+{
+    struct conn_limit *cl = calloc(1, sizeof(*cl));
+
+    if (!cl) {
+        return -ENOMEM;
+    }
+    if (RAND_bytes((unsigned char *)&cl->seed, sizeof(cl->seed)) != 1) {
+        free(cl);
+        return -EIO;
+    }
+    cl->max_total = max_total;
+    cl->max_per_ip = max_per_ip;
+    *out = cl;
+    return 0;
+}
+
+void conn_limit_free(struct conn_limit *cl)
+{
+    free(cl);
+}
+
+/* Keyed so that a client cannot choose addresses that collide with another
+ * client's slot. */
+static unsigned slot_of(const struct conn_limit *cl, const union turn_addr *addr)
+{
+    union turn_addr ip = *addr;
+    uint64_t h;
+
+    turn_addr_set_port(&ip, 0);
+    h = (turn_addr_hash(&ip) ^ cl->seed) * 0x9E3779B97F4A7C15ull;
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 32;
+    return (unsigned)(h % SLOTS);
+}
+
+int conn_limit_take(struct conn_limit *cl, const union turn_addr *addr)
+{
+    unsigned slot = slot_of(cl, addr);
+
+    if (atomic_fetch_add(&cl->total, 1) >= cl->max_total) {
+        atomic_fetch_sub(&cl->total, 1);
+        return -EMFILE;
+    }
+    if (atomic_fetch_add(&cl->per_ip[slot], 1) >= cl->max_per_ip) {
+        atomic_fetch_sub(&cl->per_ip[slot], 1);
+        atomic_fetch_sub(&cl->total, 1);
+        return -EMFILE;
+    }
+    return (int)slot;
+}
+
+void conn_limit_release(struct conn_limit *cl, int slot)
+{
+    atomic_fetch_sub(&cl->per_ip[slot], 1);
+    atomic_fetch_sub(&cl->total, 1);
+}

@@ -1,0 +1,277 @@
+/* TURN over TCP and TLS (RFC 8656 3.1, 12.6): connections on bufferevents,
+ * STUN messages and ChannelData frames back to back on the stream. The
+ * allocation belongs to the connection and ends with it. */
+#include "worker_internal.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+
+#include "conn_limit.h"
+#include "tls.h"
+
+#define LISTEN_BACKLOG 1024
+#define MAX_FRAME (STUN_HEADER_LEN + 65535)
+/* Stop reading while this much is waiting: a frame is at most MAX_FRAME. */
+#define READ_HIGH_WATER (2 * MAX_FRAME)
+
+struct stream_conn {
+    struct client_link link; /* first */
+    struct worker *worker;
+    struct bufferevent *bev;
+    struct turn_tuple tuple;
+    int limit_slot;
+    bool handshaking;
+    bool allocated;
+    uint64_t deadline; /* monotonic seconds; only whole requests move it */
+    struct stream_conn *prev, *next;
+};
+
+static void stream_close(struct stream_conn *c)
+{
+    struct worker *w = c->worker;
+
+    turn_server_conn_closed(w->turn, &c->tuple);
+    conn_limit_release(w->env->conn_limit, c->limit_slot);
+    if (c->prev) {
+        c->prev->next = c->next;
+    } else {
+        w->conns = c->next;
+    }
+    if (c->next) {
+        c->next->prev = c->prev;
+    }
+    w->stats.connections_active--;
+    bufferevent_free(c->bev);
+    free(c);
+}
+
+void stream_close_all(struct worker *w)
+{
+    while (w->conns) {
+        stream_close(w->conns);
+    }
+}
+
+void stream_send(struct stream_conn *c, const uint8_t *data, size_t len)
+{
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+
+    if (c->handshaking || evbuffer_get_length(out) + len > c->worker->env->stream_buffer) {
+        /* real-time media: late is as good as lost, and the queue stays bounded */
+        turn_server_stats(c->worker->turn)->dropped[TURN_DROP_BUFFER_FULL]++;
+        return;
+    }
+    evbuffer_add(out, data, len);
+}
+
+/* Length of the frame at the head of the stream from its first 4 bytes,
+ * or -1 when it is neither STUN nor ChannelData. */
+static long frame_length(const uint8_t hdr[4], bool rfc5766)
+{
+    size_t body = (size_t)hdr[2] << 8 | hdr[3];
+
+    switch (stun_classify(hdr, 4, rfc5766)) {
+    case STUN_PKT_STUN:
+        return (body & 3) ? -1 : (long)(STUN_HEADER_LEN + body);
+    case STUN_PKT_CHANNEL_DATA:
+        return (long)(TURN_CHANNEL_HEADER_LEN + ((body + 3) & ~(size_t)3));
+    default:
+        return -1;
+    }
+}
+
+/* Handles one whole frame. */
+static void on_frame(struct stream_conn *c, const uint8_t *frame, size_t len)
+{
+    struct worker *w = c->worker;
+    struct turn_reply reply = {.buf = w->reply};
+    struct turn_forward fwd;
+    struct turn_clock now = worker_clock();
+
+    switch (turn_server_on_client(w->turn, &c->tuple, frame, len, now, &reply, &fwd)) {
+    case TURN_REPLY:
+        bufferevent_write(c->bev, reply.buf, reply.len);
+        c->allocated = turn_server_has_allocation(w->turn, &c->tuple);
+        c->deadline = now.mono + w->env->idle_timeout;
+        break;
+    case TURN_FORWARD:
+        worker_forward(&fwd);
+        break;
+    case TURN_DROP:
+        break;
+    }
+}
+
+static void read_cb(struct bufferevent *bev, void *arg)
+{
+    struct stream_conn *c = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    bool rfc5766 = c->worker->env->turn.rfc5766_channels;
+    uint8_t hdr[4];
+
+    while (evbuffer_get_length(in) >= sizeof(hdr)) {
+        evbuffer_copyout(in, hdr, sizeof(hdr));
+        long len = frame_length(hdr, rfc5766);
+        if (len < 0) {
+            /* the stream has lost its framing: nothing after this can be trusted */
+            c->worker->stats.stream_garbage++;
+            turn_server_stats(c->worker->turn)->dropped[TURN_DROP_MALFORMED]++;
+            stream_close(c);
+            return;
+        }
+        if (evbuffer_get_length(in) < (size_t)len) {
+            return; /* a partial frame waits for the rest */
+        }
+        on_frame(c, evbuffer_pullup(in, len), (size_t)len);
+        evbuffer_drain(in, (size_t)len);
+    }
+}
+
+static void event_cb(struct bufferevent *bev, short events, void *arg)
+{
+    struct stream_conn *c = arg;
+    struct worker *w = c->worker;
+
+    if (events & BEV_EVENT_CONNECTED) {
+        c->handshaking = false; /* TLS handshake done */
+        c->deadline = worker_clock().mono + w->env->idle_timeout;
+        return;
+    }
+    if (c->handshaking) {
+        w->stats.handshake_failures++;
+    }
+    stream_close(c);
+}
+
+/* Once a second: connections past their deadline without an allocation
+ * (idle, slow or stuck in the handshake) are closed, and so are those
+ * whose allocation ended. Bytes alone never extend a deadline, so a
+ * client trickling a partial frame cannot hold a slot. */
+void stream_tick(struct worker *w, uint64_t now)
+{
+    struct stream_conn *c = w->conns, *next;
+
+    for (; c; c = next) {
+        next = c->next;
+        if (c->allocated) {
+            c->allocated = turn_server_has_allocation(w->turn, &c->tuple);
+            if (!c->allocated) {
+                stream_close(c);
+            }
+        } else if (now >= c->deadline) {
+            w->stats.handshake_failures += c->handshaking;
+            w->stats.idle_closed += !c->handshaking;
+            stream_close(c);
+        }
+    }
+}
+
+static struct bufferevent *new_bufferevent(struct worker *w, int fd, bool tls)
+{
+    SSL *ssl;
+    struct bufferevent *bev;
+
+    if (!tls) {
+        return bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    }
+    ssl = tls_store_new_ssl(w->env->tls);
+    if (!ssl) {
+        return NULL;
+    }
+    bev = bufferevent_openssl_socket_new(w->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                         BEV_OPT_CLOSE_ON_FREE);
+    if (!bev) {
+        SSL_free(ssl);
+    }
+    return bev;
+}
+
+static struct stream_conn *conn_new(struct worker *w, int fd, const union turn_addr *client,
+                                    bool tls)
+{
+    struct stream_conn *c = calloc(1, sizeof(*c));
+    socklen_t len = sizeof(c->tuple.server);
+    int one = 1;
+
+    if (!c || !(c->bev = new_bufferevent(w, fd, tls))) {
+        free(c);
+        return NULL;
+    }
+    c->link.kind = CLIENT_STREAM;
+    c->worker = w;
+    c->handshaking = tls;
+    c->tuple.client = *client;
+    getsockname(fd, &c->tuple.server.sa, &len);
+    c->tuple.transport = tls ? TURN_TRANSPORT_TLS : TURN_TRANSPORT_TCP;
+    c->tuple.conn = &c->link;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    bufferevent_setcb(c->bev, read_cb, NULL, event_cb, c);
+    bufferevent_setwatermark(c->bev, EV_READ, 0, READ_HIGH_WATER);
+    c->deadline = worker_clock().mono + (tls ? w->env->handshake_timeout : w->env->idle_timeout);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    return c;
+}
+
+static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
+                      int salen, void *arg)
+{
+    struct stream_listener *sl = arg;
+    struct worker *w = sl->worker;
+    union turn_addr client = {0};
+    struct stream_conn *c;
+    int slot;
+
+    memcpy(&client, sa, (size_t)salen < sizeof(client) ? (size_t)salen : sizeof(client));
+    turn_addr_canonical(&client);
+    slot = conn_limit_take(w->env->conn_limit, &client);
+    if (slot < 0) {
+        w->stats.connections_refused++;
+        close(fd);
+        return;
+    }
+    c = conn_new(w, fd, &client, sl->tls);
+    if (!c) {
+        conn_limit_release(w->env->conn_limit, slot);
+        close(fd);
+        return;
+    }
+    c->limit_slot = slot;
+    c->next = w->conns;
+    if (w->conns) {
+        w->conns->prev = c;
+    }
+    w->conns = c;
+    w->stats.connections_accepted[sl->tls]++;
+    w->stats.connections_active++;
+}
+
+int stream_listen(struct worker *w, struct stream_listener *sl, const union turn_addr *addr,
+                  bool tls)
+{
+    unsigned flags =
+        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT;
+
+    if (addr->sa.sa_family == AF_INET6) {
+        flags |= LEV_OPT_BIND_IPV6ONLY;
+    }
+    sl->worker = w;
+    sl->tls = tls;
+    sl->lev = evconnlistener_new_bind(w->base, accept_cb, sl, flags, LISTEN_BACKLOG, &addr->sa,
+                                      (int)turn_addr_len(addr));
+    return sl->lev ? 0 : -errno;
+}
+
+void stream_unlisten(struct stream_listener *sl)
+{
+    if (sl->lev) {
+        evconnlistener_free(sl->lev);
+    }
+}
