@@ -1,0 +1,222 @@
+#!/bin/bash
+# A real browser through the TURN server: headless Chromium loads
+# tests/browser/relay_test.html, whose two relay-only RTCPeerConnections
+# exchange data channel messages both ways and fake camera video through the
+# server, once per transport (TURN over UDP, TCP, TLS). Passes when, for each
+# transport, both selected candidate pairs are relay/relay reached over that
+# transport, every message arrived and the receiver decoded > MIN_FRAMES
+# frames.
+#
+#   bash test_chromium.sh BUILD_DIR [udp] [tcp] [tls]    (default: all three)
+#   BR_TEST_SERVER=coturn bash test_chromium.sh BUILD_DIR
+#
+# Chromium gathers no candidates on a loopback-only host and ignores TURN
+# servers on loopback, so this test builds its own network: two network
+# namespaces joined by a veth pair, the server in one (10.201.0.1), Chromium
+# in the other (10.201.0.2). No traffic leaves them. See
+# docs/testing-browsers.md. Needs root (ip netns) and the Debian packages
+# chromium, chromium-driver, python3, iproute2, openssl.
+
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+DRIVER=$HERE/browser/driver.py
+CHECK=$HERE/browser/check_result.py
+PY=/usr/bin/python3
+CHROMIUM=${BR_CHROMIUM:-/usr/lib/chromium/chromium}
+CHROMEDRIVER=${BR_CHROMEDRIVER:-/usr/bin/chromedriver}
+MIN_FRAMES=${BR_MIN_FRAMES:-10}
+PER_TRANSPORT_TIMEOUT=${BR_BROWSER_TIMEOUT:-60}
+# Chromium checks the TURN server's TLS certificate like a web server's;
+# this makes it accept the self-signed one made below.
+read -r -a EXTRA_FLAGS <<<"${BR_CHROMIUM_FLAGS---ignore-certificate-errors}"
+for i in "${!EXTRA_FLAGS[@]}"; do EXTRA_FLAGS[i]=--flag=${EXTRA_FLAGS[i]}; done
+
+shift
+TRANSPORTS=("$@")
+[ ${#TRANSPORTS[@]} -gt 0 ] || TRANSPORTS=(udp tcp tls)
+for t in "${TRANSPORTS[@]}"; do
+    case $t in udp | tcp | tls) ;; *) die "unknown transport '$t' (udp, tcp, tls)" ;; esac
+done
+
+SERVER_IP=10.201.0.1
+CLIENT_IP=10.201.0.2
+PORT=3478
+TLS_PORT=5349
+NS_S=br-test-$$-srv
+NS_C=br-test-$$-cli
+VETH_S=brt$$s
+VETH_C=brt$$c
+NETNS_MADE=0
+
+[ "$(id -u)" -eq 0 ] || die "needs root (ip netns add)"
+for f in "$CHROMIUM" "$CHROMEDRIVER"; do
+    [ -x "$f" ] || die "missing $f (apt-get install chromium chromium-driver)"
+done
+need ip openssl ss timeout "$PY"
+if [ "$BR_TEST_SERVER" = coturn ]; then
+    need turnserver
+else
+    need "$BUILD/blindrelay"
+fi
+
+# Kills everything still running in our namespaces (the browser and its
+# helpers, the server): these are processes this script started.
+netns_kill() {
+    local ns pids
+    for ns in "$NS_C" "$NS_S"; do
+        pids=$(ip netns pids "$ns" 2>/dev/null) || continue
+        [ -n "$pids" ] || continue
+        # shellcheck disable=SC2086
+        kill -TERM $pids 2>/dev/null
+        for _ in $(seq 30); do
+            [ -n "$(ip netns pids "$ns" 2>/dev/null)" ] || break
+            sleep 0.1
+        done
+        pids=$(ip netns pids "$ns" 2>/dev/null)
+        # shellcheck disable=SC2086
+        [ -z "$pids" ] || kill -KILL $pids 2>/dev/null
+    done
+}
+
+chromium_cleanup() {
+    lib_cleanup
+    if [ $NETNS_MADE = 1 ]; then
+        netns_kill
+        # Deleting a namespace deletes the veth end in it, and so the pair.
+        ip netns del "$NS_C" 2>/dev/null
+        ip netns del "$NS_S" 2>/dev/null
+    fi
+}
+trap chromium_cleanup EXIT
+
+# Two namespaces, one veth pair between them; only lo and the veth in each.
+NETNS_MADE=1
+ip netns add "$NS_S" || die "ip netns add failed"
+ip netns add "$NS_C" || die "ip netns add failed"
+ip link add "$VETH_S" netns "$NS_S" type veth peer name "$VETH_C" netns "$NS_C" ||
+    die "cannot create the veth pair"
+ip -n "$NS_S" addr add "$SERVER_IP/24" dev "$VETH_S"
+ip -n "$NS_C" addr add "$CLIENT_IP/24" dev "$VETH_C"
+for ns in "$NS_S" "$NS_C"; do
+    ip -n "$ns" link set lo up
+done
+ip -n "$NS_S" link set "$VETH_S" up
+ip -n "$NS_C" link set "$VETH_C" up
+log "namespaces $NS_S ($SERVER_IP) and $NS_C ($CLIENT_IP), server: $BR_TEST_SERVER"
+
+# A self-signed certificate for the TLS listener, valid for the server's IP.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj "/CN=$SERVER_IP" -addext "subjectAltName=IP:$SERVER_IP" \
+    -keyout "$WORK/key.pem" -out "$WORK/cert.pem" >"$WORK/openssl.log" 2>&1 ||
+    die "openssl could not make a certificate: $(cat "$WORK/openssl.log")"
+
+# listening NS PROTO PORT: true when something listens on PROTO (tcp|udp) PORT in NS.
+listening() {
+    local flag=-Hltn
+    [ "$2" = udp ] && flag=-Hlun
+    ip netns exec "$1" ss $flag "sport = :$3" 2>/dev/null | grep -q .
+}
+
+# start_server TRANSPORT: the server under test in $NS_S, ready when its
+# listener for TRANSPORT is up. Returns 1 (after logging why) if it is not.
+start_server() {
+    local t=$1 name=server-$1 proto=udp port=$PORT
+    SERVER_LOG=$WORK/$name.log
+    case $t in
+    tcp) proto=tcp ;;
+    tls) proto=tcp port=$TLS_PORT ;;
+    esac
+    if [ "$BR_TEST_SERVER" = coturn ]; then
+        local tls=(--no-tls)
+        [ "$t" = tls ] && tls=(--tls-listening-port="$TLS_PORT" --cert="$WORK/cert.pem" --pkey="$WORK/key.pem")
+        spawn "$SERVER_LOG" ip netns exec "$NS_S" turnserver -n --log-file=stdout --simple-log \
+            --no-cli --no-dtls --no-tcp-relay --pidfile="$WORK/turnserver.pid" \
+            --listening-ip="$SERVER_IP" --listening-port="$PORT" "${tls[@]}" \
+            --relay-ip="$SERVER_IP" --min-port=50000 --max-port=50999 \
+            --lt-cred-mech --user=u:p --realm=test --fingerprint \
+            --allowed-peer-ip=10.201.0.0-10.201.0.255
+    else
+        local tls=()
+        [ "$t" = tls ] && tls=(--tls-listen "$SERVER_IP:$TLS_PORT" --cert "$WORK/cert.pem" --key "$WORK/key.pem")
+        spawn "$SERVER_LOG" ip netns exec "$NS_S" "$BUILD/blindrelay" \
+            --listen "$SERVER_IP:$PORT" "${tls[@]}" --relay-ip "$SERVER_IP" \
+            --relay-ports 50000-50999 --user u:p --realm test \
+            --allow-peer 10.201.0.0/24 --admin-listen ""
+    fi
+    SERVER_PID=$LAST_PID
+    local ready_ticks=0
+    for _ in $(seq 100); do
+        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+            wait "$SERVER_PID" 2>/dev/null
+            fail "$t: $BR_TEST_SERVER exited at startup (status $?):"
+            tail -20 "$SERVER_LOG" | sed 's/^/    /'
+            SERVER_PID=
+            return 1
+        fi
+        if listening "$NS_S" "$proto" "$port"; then
+            return 0
+        fi
+        # blindrelay says "ready" once every listener is open: no need to
+        # wait the full 10 s for one it will never open.
+        if grep -q '^blindrelay: ready' "$SERVER_LOG" 2>/dev/null; then
+            ready_ticks=$((ready_ticks + 1))
+            [ $ready_ticks -lt 5 ] || break
+        fi
+        sleep 0.1
+    done
+    fail "$t: $BR_TEST_SERVER has no $proto listener on $SERVER_IP:$port (TURN over $t not supported?)"
+    tail -20 "$SERVER_LOG" | sed 's/^/    /'
+    server_stop
+    return 1
+}
+
+# run_transport TRANSPORT: one browser run against a fresh server.
+run_transport() {
+    local t=$1 url dir=$WORK/$1 start end rc
+    mkdir -p "$dir"
+    case $t in
+    udp) url="turn:$SERVER_IP:$PORT?transport=udp" ;;
+    tcp) url="turn:$SERVER_IP:$PORT?transport=tcp" ;;
+    tls) url="turns:$SERVER_IP:$TLS_PORT?transport=tcp" ;;
+    esac
+    start=$(date +%s.%N)
+    if ! start_server "$t"; then
+        return
+    fi
+    log "$t: $url"
+    # The page gives up after PER_TRANSPORT_TIMEOUT - 20 s; timeout(1) bounds the rest.
+    timeout -k 5 "$PER_TRANSPORT_TIMEOUT" ip netns exec "$NS_C" "$PY" "$DRIVER" \
+        --url "$url" --user u --password p --min-frames "$MIN_FRAMES" \
+        --timeout $((PER_TRANSPORT_TIMEOUT - 20)) --log-dir "$dir" \
+        "${EXTRA_FLAGS[@]}" \
+        >"$dir/result.json" 2>"$dir/driver.log"
+    rc=$?
+    end=$(date +%s.%N)
+    [ $rc -eq 124 ] && fail "$t: the browser run hit the ${PER_TRANSPORT_TIMEOUT} s timeout"
+    if [ $rc -eq 2 ] || [ $rc -ge 124 ]; then
+        sed 's/^/    /' "$dir/driver.log"
+    fi
+    local out
+    if out=$("$PY" "$CHECK" "$dir/result.json" "$t" "$MIN_FRAMES"); then
+        echo "$out" | sed "s/^/[$TEST_NAME] $t: /"
+    else
+        echo "$out" | sed "s/^/[$TEST_NAME] $t: /"
+        fail "$t: Chromium did not get through $BR_TEST_SERVER over $t"
+        echo "    --- $BR_TEST_SERVER log (last 30 lines):"
+        tail -30 "$SERVER_LOG" | sed 's/^/    /'
+    fi
+    # Whatever the driver left behind in the client namespace goes now.
+    local pids
+    pids=$(ip netns pids "$NS_C" 2>/dev/null)
+    # shellcheck disable=SC2086
+    [ -z "$pids" ] || kill -KILL $pids 2>/dev/null
+    server_stop
+    log "$t: took $(awk "BEGIN{printf \"%.1f\", $end - $start}") s"
+}
+
+for t in "${TRANSPORTS[@]}"; do
+    run_transport "$t"
+done
+finish
