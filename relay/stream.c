@@ -38,7 +38,7 @@ static void stream_close(struct stream_conn *c)
 {
     struct worker *w = c->worker;
 
-    turn_server_conn_closed(w->turn, &c->tuple);
+    turn_server_conn_closed(w->turn, &c->tuple, worker_clock().mono);
     conn_limit_release(w->env->conn_limit, c->limit_slot);
     if (c->prev) {
         c->prev->next = c->next;

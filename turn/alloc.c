@@ -180,16 +180,20 @@ static void expire_entries(struct turn_alloc *a, uint64_t now)
 }
 
 void turn_alloc_sweep(struct turn_alloc_table *table, uint64_t now,
-                      void (*expired_cb)(struct turn_alloc *alloc, void *arg), void *arg)
+                      void (*expired_cb)(struct turn_alloc *alloc, void *arg), void *arg,
+                      struct turn_alloc_counts *counts)
 {
     struct turn_alloc *a = table->head;
 
+    *counts = (struct turn_alloc_counts){0};
     while (a) {
         struct turn_alloc *next = a->next;
         if (a->expires <= now) {
             expired_cb(a, arg);
         } else {
             expire_entries(a, now);
+            counts->permissions += a->n_perms;
+            counts->channels += a->n_chans;
         }
         a = next;
     }

@@ -86,11 +86,18 @@ struct turn_alloc *turn_alloc_add(struct turn_alloc_table *table, const struct t
 /* Unlinks and frees one allocation. */
 void turn_alloc_remove(struct turn_alloc_table *table, struct turn_alloc *alloc);
 
+/* Live permissions and channels over all allocations, as a sweep found them. */
+struct turn_alloc_counts {
+    uint64_t permissions;
+    uint64_t channels;
+};
+
 /* Calls expired_cb for every allocation whose lifetime ended (the callee
- * must release it with turn_alloc_remove) and drops expired permissions and
- * channels of the rest. */
+ * must release it with turn_alloc_remove), drops expired permissions and
+ * channels of the rest, and counts what remains. */
 void turn_alloc_sweep(struct turn_alloc_table *table, uint64_t now,
-                      void (*expired_cb)(struct turn_alloc *alloc, void *arg), void *arg);
+                      void (*expired_cb)(struct turn_alloc *alloc, void *arg), void *arg,
+                      struct turn_alloc_counts *counts);
 
 /* Installs or refreshes permissions for the IPs of n peers, all or none
  * (RFC 8656 9.2). Returns 0, -ENOSPC (more than max would be held) or

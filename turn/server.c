@@ -24,9 +24,16 @@ int turn_server_new(struct turn_server **out, const struct turn_server_config *c
     return 0;
 }
 
+struct sweep {
+    struct turn_server *server;
+    uint64_t now;
+};
+
 static void release_cb(struct turn_alloc *alloc, void *arg)
 {
-    server_release(arg, alloc);
+    struct sweep *sw = arg;
+
+    server_release(sw->server, alloc, sw->now);
 }
 
 void turn_server_free(struct turn_server *server)
@@ -34,7 +41,10 @@ void turn_server_free(struct turn_server *server)
     if (!server) {
         return;
     }
-    turn_alloc_sweep(server->table, UINT64_MAX, release_cb, server);
+    struct sweep sw = {server, 0};
+    struct turn_alloc_counts counts;
+
+    turn_alloc_sweep(server->table, UINT64_MAX, release_cb, &sw, &counts);
     turn_alloc_table_free(server->table);
     free(server);
 }
@@ -49,8 +59,11 @@ size_t turn_server_allocations(const struct turn_server *server)
     return turn_alloc_table_count(server->table);
 }
 
-void server_release(struct turn_server *server, struct turn_alloc *alloc)
+void server_release(struct turn_server *server, struct turn_alloc *alloc, uint64_t now)
 {
+    if (alloc->expires && now >= alloc->created) { /* granted, not a failed Allocate */
+        turn_stats_lifetime(&server->stats, now - alloc->created);
+    }
     if (alloc->relay) {
         server->cfg.ops.close(server->cfg.ops.arg, alloc->relay);
     }
@@ -61,7 +74,12 @@ void server_release(struct turn_server *server, struct turn_alloc *alloc)
 
 void turn_server_tick(struct turn_server *server, uint64_t now_mono)
 {
-    turn_alloc_sweep(server->table, now_mono, release_cb, server);
+    struct sweep sw = {server, now_mono};
+    struct turn_alloc_counts counts;
+
+    turn_alloc_sweep(server->table, now_mono, release_cb, &sw, &counts);
+    server->stats.permissions_active = counts.permissions;
+    server->stats.channels_active = counts.channels;
 }
 
 bool turn_server_has_allocation(const struct turn_server *server, const struct turn_tuple *tuple)
@@ -69,12 +87,13 @@ bool turn_server_has_allocation(const struct turn_server *server, const struct t
     return turn_alloc_find(server->table, tuple) != NULL;
 }
 
-void turn_server_conn_closed(struct turn_server *server, const struct turn_tuple *tuple)
+void turn_server_conn_closed(struct turn_server *server, const struct turn_tuple *tuple,
+                             uint64_t now_mono)
 {
     struct turn_alloc *alloc = turn_alloc_find(server->table, tuple);
 
     if (alloc) {
-        server_release(server, alloc);
+        server_release(server, alloc, now_mono);
     }
 }
 
@@ -209,6 +228,7 @@ static enum turn_verdict on_send(struct turn_server *s, const struct turn_tuple 
     }
     if (!turn_policy_allowed(s->cfg.policy, &fwd->peer)) {
         s->stats.dropped[TURN_DROP_POLICY]++;
+        s->stats.peers_refused++;
         return TURN_DROP;
     }
     fwd->relay = alloc->relay;
@@ -288,8 +308,8 @@ enum turn_verdict turn_server_on_client(struct turn_server *server, const struct
         return TURN_DROP;
     }
     if (v == TURN_FORWARD) {
-        server->stats.packets[TURN_DIR_TO_PEER]++;
-        server->stats.bytes[TURN_DIR_TO_PEER] += fwd->len;
+        server->stats.packets[TURN_DIR_TO_PEER][tuple->transport]++;
+        server->stats.bytes[TURN_DIR_TO_PEER][tuple->transport] += fwd->len;
     }
     return v;
 }
@@ -359,9 +379,10 @@ enum turn_verdict turn_server_on_peer(struct turn_server *server, struct turn_al
         frame_data_indication(server, peer, data, len);
     } else {
         server->stats.dropped[TURN_DROP_POLICY]++;
+        server->stats.peers_refused++;
         return TURN_DROP;
     }
-    server->stats.packets[TURN_DIR_TO_CLIENT]++;
-    server->stats.bytes[TURN_DIR_TO_CLIENT] += payload;
+    server->stats.packets[TURN_DIR_TO_CLIENT][alloc->tuple.transport]++;
+    server->stats.bytes[TURN_DIR_TO_CLIENT][alloc->tuple.transport] += payload;
     return TURN_FORWARD;
 }

@@ -121,6 +121,7 @@ bool turn_server_has_allocation(const struct turn_server *server, const struct t
 
 /* Ends the allocation of a stream connection that closed (RFC 8656 allows
  * no grace for TCP/TLS: the allocation belongs to the connection). */
-void turn_server_conn_closed(struct turn_server *server, const struct turn_tuple *tuple);
+void turn_server_conn_closed(struct turn_server *server, const struct turn_tuple *tuple,
+                             uint64_t now_mono);
 
 #endif

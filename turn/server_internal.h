@@ -39,6 +39,6 @@ enum turn_verdict handle_create_permission(struct request *req, struct turn_allo
 enum turn_verdict handle_channel_bind(struct request *req, struct turn_alloc *alloc);
 
 /* Releases an allocation: relay socket, quota, table entry, counters. */
-void server_release(struct turn_server *server, struct turn_alloc *alloc);
+void server_release(struct turn_server *server, struct turn_alloc *alloc, uint64_t now);
 
 #endif

@@ -164,7 +164,7 @@ enum turn_verdict handle_allocate(struct request *req, struct turn_alloc *existi
     s->stats.allocations_active++;
     code = open_relay(req, alloc, &rr);
     if (code) {
-        server_release(s, alloc);
+        server_release(s, alloc, req->now.mono);
         return reply_error(req, code);
     }
     memcpy(alloc->tid, req->msg->tid, STUN_TID_LEN);
@@ -197,7 +197,7 @@ enum turn_verdict handle_refresh(struct request *req, struct turn_alloc *alloc)
         lifetime = lifetime < cfg->default_lifetime ? cfg->default_lifetime : lifetime;
     }
     if (lifetime == 0) {
-        server_release(req->server, alloc);
+        server_release(req->server, alloc, req->now.mono);
     } else {
         alloc->expires = req->now.mono + lifetime;
     }
@@ -219,6 +219,7 @@ static int check_peer(struct request *req, const struct turn_alloc *alloc,
         return 443;
     }
     if (!turn_policy_allowed(req->server->cfg.policy, peer)) {
+        req->server->stats.peers_refused++;
         return 403;
     }
     return 0;

@@ -21,6 +21,14 @@ enum turn_drop {
     TURN_DROP_COUNT,
 };
 
+/* Client transports, indexed by enum turn_transport (udp, tcp, tls). */
+#define TURN_STATS_TRANSPORTS 3
+
+/* Upper bounds (seconds) of the allocation lifetime histogram buckets; the
+ * last bucket, past them, is +Inf. */
+#define TURN_STATS_N_LIFETIME 8
+extern const uint32_t turn_stats_lifetime_bounds[TURN_STATS_N_LIFETIME - 1];
+
 /* Error responses by code, in the order of turn_stats_error_codes. */
 #define TURN_STATS_N_CODES 13
 extern const uint16_t turn_stats_error_codes[TURN_STATS_N_CODES];
@@ -30,15 +38,23 @@ struct turn_stats {
     uint64_t allocations_active;
     uint64_t permissions_created;
     uint64_t channels_bound;
+    uint64_t permissions_active; /* gauges, refreshed by turn_server_tick */
+    uint64_t channels_active;
     uint64_t binding_requests;
     uint64_t requests;
+    uint64_t peers_refused; /* by the peer policy, in requests and in data */
     uint64_t errors[TURN_STATS_N_CODES];
-    uint64_t packets[TURN_DIR_COUNT];
-    uint64_t bytes[TURN_DIR_COUNT];
+    uint64_t packets[TURN_DIR_COUNT][TURN_STATS_TRANSPORTS];
+    uint64_t bytes[TURN_DIR_COUNT][TURN_STATS_TRANSPORTS];
     uint64_t dropped[TURN_DROP_COUNT];
+    uint64_t lifetime_buckets[TURN_STATS_N_LIFETIME]; /* not cumulative */
+    uint64_t lifetime_sum;                            /* seconds */
 } __attribute__((aligned(64)));
 
 /* Counts one error response with this code. */
 void turn_stats_error(struct turn_stats *stats, int code);
+
+/* Counts an ended allocation that lived this many seconds. */
+void turn_stats_lifetime(struct turn_stats *stats, uint64_t seconds);
 
 #endif

@@ -159,20 +159,21 @@ Test(alloc, sweep_ends_expired_allocations)
 {
     struct turn_alloc *a = add(0), *b = add(1), *c = add(2);
     struct sweep_log log = {0};
+    struct turn_alloc_counts counts;
     struct turn_tuple t;
 
     a->expires = NOW + 10;
     b->expires = NOW + 20;
     c->expires = NOW + 30;
-    turn_alloc_sweep(table, NOW + 9, expired_cb, &log);
+    turn_alloc_sweep(table, NOW + 9, expired_cb, &log, &counts);
     cr_assert_eq(log.calls, 0);
-    turn_alloc_sweep(table, NOW + 20, expired_cb, &log);
+    turn_alloc_sweep(table, NOW + 20, expired_cb, &log, &counts);
     cr_assert_eq(log.calls, 2, "expiry at exactly now counts");
     cr_assert((log.seen[0] == a && log.seen[1] == b) || (log.seen[0] == b && log.seen[1] == a));
     cr_assert_eq(turn_alloc_table_count(table), 1);
     t = tuple_n(2);
     cr_assert_eq(turn_alloc_find(table, &t), c);
-    turn_alloc_sweep(table, UINT64_MAX, expired_cb, &log);
+    turn_alloc_sweep(table, UINT64_MAX, expired_cb, &log, &counts);
     cr_assert_eq(log.calls, 3);
     cr_assert_eq(turn_alloc_table_count(table), 0);
 }
@@ -181,20 +182,25 @@ Test(alloc, sweep_drops_expired_permissions_and_channels)
 {
     struct turn_alloc *a = add(0);
     struct sweep_log log = {0};
+    struct turn_alloc_counts counts;
     union turn_addr p1 = addr("8.8.8.8:1"), p2 = addr("8.8.4.4:1");
 
     a->expires = NOW + 10000;
     cr_assert_eq(turn_alloc_permit(a, &p1, 1, NOW, 8), 0);
     cr_assert_eq(turn_alloc_permit(a, &p2, 1, NOW + 100, 8), 0);
     cr_assert_eq(turn_alloc_bind(a, 0x4000, &p1, NOW, 8), 0);
-    turn_alloc_sweep(table, NOW + TURN_PERMISSION_LIFETIME, expired_cb, &log);
+    turn_alloc_sweep(table, NOW + TURN_PERMISSION_LIFETIME, expired_cb, &log, &counts);
     cr_assert_eq(log.calls, 0);
     cr_assert_eq(a->n_perms, 1);
     cr_assert(turn_addr_ip_equal(&a->perms[0].ip, &p2));
     cr_assert_eq(a->n_chans, 1);
-    turn_alloc_sweep(table, NOW + TURN_CHANNEL_LIFETIME, expired_cb, &log);
+    cr_assert_eq(counts.permissions, 1);
+    cr_assert_eq(counts.channels, 1);
+    turn_alloc_sweep(table, NOW + TURN_CHANNEL_LIFETIME, expired_cb, &log, &counts);
     cr_assert_eq(a->n_perms, 0);
     cr_assert_eq(a->n_chans, 0);
+    cr_assert_eq(counts.permissions, 0);
+    cr_assert_eq(counts.channels, 0);
 }
 
 /* ---- permissions ---- */

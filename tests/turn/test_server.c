@@ -898,7 +898,7 @@ Test(server, send_indication_without_permission_is_dropped)
     cr_assert_eq(h_permit(&t, PEER), 0);
     cr_assert_eq(send_indication(&t, PEER2), TURN_DROP);
     cr_assert_eq(stats()->dropped[TURN_DROP_NO_PERMISSION], 1);
-    cr_assert_eq(stats()->packets[TURN_DIR_TO_PEER], 0);
+    cr_assert_eq(stats()->packets[TURN_DIR_TO_PEER][TURN_TRANSPORT_UDP], 0);
 }
 
 Test(server, send_indication_without_allocation_is_dropped)
@@ -930,7 +930,7 @@ Test(server, channel_data_on_unbound_channel_is_dropped)
     cr_assert_eq(h_bind(&t, 0x4000, PEER), 0);
     cr_assert_eq(send_chandata(&t, 0x4001, pkt), TURN_DROP);
     cr_assert_eq(stats()->dropped[TURN_DROP_NO_PERMISSION], 1);
-    cr_assert_eq(stats()->packets[TURN_DIR_TO_PEER], 0);
+    cr_assert_eq(stats()->packets[TURN_DIR_TO_PEER][TURN_TRANSPORT_UDP], 0);
 }
 
 Test(server, peer_data_on_channel_gets_header_in_place)
@@ -1020,7 +1020,7 @@ Test(server, peer_data_without_permission_is_dropped)
     cr_assert_eq(p.data, p.buf + TURN_HEADROOM, "a dropped packet is left alone");
     cr_assert_eq(p.len, sizeof(payload));
     cr_assert_eq(stats()->dropped[TURN_DROP_NO_PERMISSION], 1);
-    cr_assert_eq(stats()->packets[TURN_DIR_TO_CLIENT], 0);
+    cr_assert_eq(stats()->packets[TURN_DIR_TO_CLIENT][TURN_TRANSPORT_UDP], 0);
 }
 
 /* ---- bad input ---- */
@@ -1099,11 +1099,15 @@ Test(server, conn_closed_frees_allocation)
     t.conn = &conn_a;
     other.conn = &conn_b;
     cr_assert_eq(h_allocate(&t), 0);
-    turn_server_conn_closed(H.srv, &other);
+    turn_server_conn_closed(H.srv, &other, H.now.mono);
     cr_assert_eq(turn_server_allocations(H.srv), 1, "another connection's close is no-op");
     cr_assert_eq(H.ops.close_calls, 0);
-    turn_server_conn_closed(H.srv, &t);
+    H.now.mono += 100;
+    turn_server_conn_closed(H.srv, &t, H.now.mono);
     cr_assert_eq(turn_server_allocations(H.srv), 0);
+    /* the ended allocation lived 100 s: the 60 < t <= 300 bucket */
+    cr_assert_eq(stats()->lifetime_buckets[1], 1);
+    cr_assert_eq(stats()->lifetime_sum, 100);
     cr_assert_eq(H.ops.close_calls, 1);
     cr_assert_eq(H.ops.closed_ids[0], 1);
     cr_assert_eq(stats()->allocations_active, 0);
@@ -1143,11 +1147,11 @@ Test(server, stats_follow_traffic)
 
     cr_assert_eq(send_chandata(&t, 0x4000, pkt), TURN_FORWARD);
     cr_assert_eq(send_indication(&t, PEER), TURN_FORWARD);
-    cr_assert_eq(stats()->packets[TURN_DIR_TO_PEER], 2);
-    cr_assert_eq(stats()->bytes[TURN_DIR_TO_PEER], 2 * sizeof(payload));
+    cr_assert_eq(stats()->packets[TURN_DIR_TO_PEER][TURN_TRANSPORT_UDP], 2);
+    cr_assert_eq(stats()->bytes[TURN_DIR_TO_PEER][TURN_TRANSPORT_UDP], 2 * sizeof(payload));
     cr_assert_eq(h_from_peer(&p, h_alloc(0), PEER, seven, sizeof(seven)), TURN_FORWARD);
-    cr_assert_eq(stats()->packets[TURN_DIR_TO_CLIENT], 1);
-    cr_assert_eq(stats()->bytes[TURN_DIR_TO_CLIENT], sizeof(seven));
+    cr_assert_eq(stats()->packets[TURN_DIR_TO_CLIENT][TURN_TRANSPORT_UDP], 1);
+    cr_assert_eq(stats()->bytes[TURN_DIR_TO_CLIENT][TURN_TRANSPORT_UDP], sizeof(seven));
     cr_assert_eq(stats()->requests, requests, "data is not counted as requests");
 
     cr_assert_eq(h_refresh(&t, 0), 0);
