@@ -251,3 +251,18 @@ const struct relay_stats *worker_relay_stats(struct worker *w)
 {
     return &w->stats;
 }
+
+/* Both structs are arrays of uint64_t counters (and alignment padding). */
+static void sum_counters(uint64_t *sum, const uint64_t *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        sum[i] += __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+    }
+}
+
+void worker_collect(struct worker *w, struct turn_stats *turn, struct relay_stats *relay)
+{
+    sum_counters((uint64_t *)turn, (const uint64_t *)turn_server_stats(w->turn),
+                 sizeof(*turn) / sizeof(uint64_t));
+    sum_counters((uint64_t *)relay, (const uint64_t *)&w->stats, sizeof(*relay) / sizeof(uint64_t));
+}

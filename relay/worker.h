@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "relay_stats.h"
 #include "turn/server.h"
 
 #define BR_ENV_MAX_LISTEN 8
@@ -34,17 +35,6 @@ struct worker;
 struct conn_limit;
 struct tls_store;
 
-/* Counters of relay/ itself (sockets and connections), per worker, written
- * by the worker only. */
-struct relay_stats {
-    uint64_t connections_accepted[2]; /* [0] TCP, [1] TLS */
-    uint64_t connections_active;
-    uint64_t connections_refused; /* over max-connections(-per-ip) */
-    uint64_t handshake_failures;  /* TLS handshake failed or timed out */
-    uint64_t idle_closed;         /* closed by idle-timeout */
-    uint64_t stream_garbage;      /* closed for a frame that is neither STUN nor ChannelData */
-} __attribute__((aligned(64)));
-
 /* Creates a worker with its loop and listening sockets. Returns 0 or a
  * negative errno; what then names the step that failed (for the fatal line). */
 int worker_new(struct worker **out, const struct relay_env *env, unsigned index, char *what,
@@ -58,5 +48,9 @@ void worker_free(struct worker *w);
 
 const struct turn_stats *worker_stats(struct worker *w);
 const struct relay_stats *worker_relay_stats(struct worker *w);
+
+/* Adds this worker's counters into the sums, reading each with a relaxed
+ * atomic load (the worker keeps writing them). */
+void worker_collect(struct worker *w, struct turn_stats *turn, struct relay_stats *relay);
 
 #endif
