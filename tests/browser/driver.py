@@ -108,9 +108,12 @@ def main():
             log("missing %s (apt-get install chromium chromium-driver)" % exe)
             return 2
 
-    tmp = tempfile.mkdtemp(prefix="br-chromium-")
+    # The profile goes under --log-dir when there is one, so that whoever
+    # owns that directory cleans up after a driver that was killed.
+    if args.log_dir:
+        pathlib.Path(args.log_dir).mkdir(parents=True, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix="br-chromium-", dir=args.log_dir)
     log_dir = pathlib.Path(args.log_dir or tmp)
-    log_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     cd_log = log_dir / "chromedriver.log"
     cd = subprocess.Popen([args.chromedriver, "--port=%d" % port, "--log-path=%s" % cd_log],

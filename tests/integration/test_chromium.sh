@@ -28,11 +28,16 @@ CHROMIUM=${BR_CHROMIUM:-/usr/lib/chromium/chromium}
 CHROMEDRIVER=${BR_CHROMEDRIVER:-/usr/bin/chromedriver}
 MIN_FRAMES=${BR_MIN_FRAMES:-10}
 PER_TRANSPORT_TIMEOUT=${BR_BROWSER_TIMEOUT:-60}
-# Chromium checks the TURN server's TLS certificate like a web server's;
-# this makes it accept the self-signed one made below.
-read -r -a EXTRA_FLAGS <<<"${BR_CHROMIUM_FLAGS---ignore-certificate-errors}"
-for i in "${!EXTRA_FLAGS[@]}"; do EXTRA_FLAGS[i]=--flag=${EXTRA_FLAGS[i]}; done
-
+# How Chromium comes to trust the TURN server's TLS certificate: "ca" (a CA
+# made here, put in an NSS database under Chromium's $HOME, so the
+# certificate is really verified, needs certutil from libnss3-tools) or
+# "ignore" (--ignore-certificate-errors). Default: ca when certutil exists.
+TLS_TRUST=${BR_TLS_TRUST:-}
+if [ -z "$TLS_TRUST" ]; then
+    TLS_TRUST=ignore
+    command -v certutil >/dev/null && TLS_TRUST=ca
+fi
+case $TLS_TRUST in ca | ignore) ;; *) die "BR_TLS_TRUST must be ca or ignore" ;; esac
 shift
 TRANSPORTS=("$@")
 [ ${#TRANSPORTS[@]} -gt 0 ] || TRANSPORTS=(udp tcp tls)
@@ -61,6 +66,8 @@ else
     need "$BUILD/blindrelay"
 fi
 
+# (Both functions below run from the EXIT trap.)
+# shellcheck disable=SC2317
 # Kills everything still running in our namespaces (the browser and its
 # helpers, the server): these are processes this script started.
 netns_kill() {
@@ -80,9 +87,10 @@ netns_kill() {
     done
 }
 
+# shellcheck disable=SC2317
 chromium_cleanup() {
     lib_cleanup
-    if [ $NETNS_MADE = 1 ]; then
+    if [ "$NETNS_MADE" = 1 ]; then
         netns_kill
         # Deleting a namespace deletes the veth end in it, and so the pair.
         ip netns del "$NS_C" 2>/dev/null
@@ -106,11 +114,34 @@ ip -n "$NS_S" link set "$VETH_S" up
 ip -n "$NS_C" link set "$VETH_C" up
 log "namespaces $NS_S ($SERVER_IP) and $NS_C ($CLIENT_IP), server: $BR_TEST_SERVER"
 
-# A self-signed certificate for the TLS listener, valid for the server's IP.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-    -subj "/CN=$SERVER_IP" -addext "subjectAltName=IP:$SERVER_IP" \
-    -keyout "$WORK/key.pem" -out "$WORK/cert.pem" >"$WORK/openssl.log" 2>&1 ||
-    die "openssl could not make a certificate: $(cat "$WORK/openssl.log")"
+# The TLS listener's certificate, for the server's IP, signed by a CA of
+# this run (ca) or self-signed (ignore). Chromium runs with HOME=$WORK/home,
+# so its NSS database is $WORK/home/.pki/nssdb.
+CHROME_HOME=$WORK/home
+mkdir -p "$CHROME_HOME"
+EXTRA_FLAGS=()
+make_certs() {
+    local ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+    if [ "$TLS_TRUST" = ignore ]; then
+        openssl req -x509 "${ec[@]}" -days 2 -subj "/CN=$SERVER_IP" \
+            -addext "subjectAltName=IP:$SERVER_IP" -keyout "$WORK/key.pem" -out "$WORK/cert.pem" &&
+            EXTRA_FLAGS=(--flag=--ignore-certificate-errors)
+        return
+    fi
+    openssl req -x509 "${ec[@]}" -days 2 -subj "/CN=blindrelay test CA $$" \
+        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+        -keyout "$WORK/ca.key" -out "$WORK/ca.pem" &&
+        openssl req "${ec[@]}" -subj "/CN=$SERVER_IP" -keyout "$WORK/key.pem" -out "$WORK/server.csr" &&
+        printf 'subjectAltName=IP:%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' \
+            "$SERVER_IP" >"$WORK/server.ext" &&
+        openssl x509 -req -in "$WORK/server.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca.key" \
+            -CAcreateserial -days 2 -extfile "$WORK/server.ext" -out "$WORK/cert.pem" &&
+        mkdir -p "$CHROME_HOME/.pki/nssdb" &&
+        certutil -d "sql:$CHROME_HOME/.pki/nssdb" -N --empty-password &&
+        certutil -d "sql:$CHROME_HOME/.pki/nssdb" -A -n "blindrelay test CA" -t C,, -i "$WORK/ca.pem"
+}
+make_certs >"$WORK/certs.log" 2>&1 || die "could not make the certificates: $(cat "$WORK/certs.log")"
+log "TLS trust: $TLS_TRUST"
 
 # listening NS PROTO PORT: true when something listens on PROTO (tcp|udp) PORT in NS.
 listening() {
@@ -186,23 +217,25 @@ run_transport() {
         return
     fi
     log "$t: $url"
-    # The page gives up after PER_TRANSPORT_TIMEOUT - 20 s; timeout(1) bounds the rest.
-    timeout -k 5 "$PER_TRANSPORT_TIMEOUT" ip netns exec "$NS_C" "$PY" "$DRIVER" \
+    # The page gives up after PER_TRANSPORT_TIMEOUT - 20 s; timeout(1) bounds
+    # the rest. In the background so that INT/TERM interrupt the wait at once.
+    HOME=$CHROME_HOME timeout -k 5 "$PER_TRANSPORT_TIMEOUT" ip netns exec "$NS_C" "$PY" "$DRIVER" \
         --url "$url" --user u --password p --min-frames "$MIN_FRAMES" \
         --timeout $((PER_TRANSPORT_TIMEOUT - 20)) --log-dir "$dir" \
         "${EXTRA_FLAGS[@]}" \
-        >"$dir/result.json" 2>"$dir/driver.log"
+        >"$dir/result.json" 2>"$dir/driver.log" &
+    PIDS+=($!)
+    wait $!
     rc=$?
     end=$(date +%s.%N)
     [ $rc -eq 124 ] && fail "$t: the browser run hit the ${PER_TRANSPORT_TIMEOUT} s timeout"
     if [ $rc -eq 2 ] || [ $rc -ge 124 ]; then
         sed 's/^/    /' "$dir/driver.log"
     fi
-    local out
-    if out=$("$PY" "$CHECK" "$dir/result.json" "$t" "$MIN_FRAMES"); then
-        echo "$out" | sed "s/^/[$TEST_NAME] $t: /"
-    else
-        echo "$out" | sed "s/^/[$TEST_NAME] $t: /"
+    "$PY" "$CHECK" "$dir/result.json" "$t" "$MIN_FRAMES" >"$dir/verdict.txt"
+    rc=$?
+    sed "s/^/[$TEST_NAME] $t: /" "$dir/verdict.txt"
+    if [ $rc -ne 0 ]; then
         fail "$t: Chromium did not get through $BR_TEST_SERVER over $t"
         echo "    --- $BR_TEST_SERVER log (last 30 lines):"
         tail -30 "$SERVER_LOG" | sed 's/^/    /'
