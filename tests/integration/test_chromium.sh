@@ -38,6 +38,9 @@ if [ -z "$TLS_TRUST" ]; then
     command -v certutil >/dev/null && TLS_TRUST=ca
 fi
 case $TLS_TRUST in ca | ignore) ;; *) die "BR_TLS_TRUST must be ca or ignore" ;; esac
+# Extra server flags (debugging, or proving the test can fail:
+# BR_SERVER_EXTRA="--deny-peer 10.201.0.1" must make every transport fail).
+read -r -a SERVER_EXTRA <<<"${BR_SERVER_EXTRA:-}"
 shift
 TRANSPORTS=("$@")
 [ ${#TRANSPORTS[@]} -gt 0 ] || TRANSPORTS=(udp tcp tls)
@@ -167,14 +170,14 @@ start_server() {
             --listening-ip="$SERVER_IP" --listening-port="$PORT" "${tls[@]}" \
             --relay-ip="$SERVER_IP" --min-port=50000 --max-port=50999 \
             --lt-cred-mech --user=u:p --realm=test --fingerprint \
-            --allowed-peer-ip=10.201.0.0-10.201.0.255
+            --allowed-peer-ip=10.201.0.0-10.201.0.255 "${SERVER_EXTRA[@]}"
     else
         local tls=()
         [ "$t" = tls ] && tls=(--tls-listen "$SERVER_IP:$TLS_PORT" --cert "$WORK/cert.pem" --key "$WORK/key.pem")
         spawn "$SERVER_LOG" ip netns exec "$NS_S" "$BUILD/blindrelay" \
             --listen "$SERVER_IP:$PORT" "${tls[@]}" --relay-ip "$SERVER_IP" \
             --relay-ports 50000-50999 --user u:p --realm test \
-            --allow-peer 10.201.0.0/24 --admin-listen ""
+            --allow-peer 10.201.0.0/24 --admin-listen "" "${SERVER_EXTRA[@]}"
     fi
     SERVER_PID=$LAST_PID
     local ready_ticks=0
