@@ -40,6 +40,7 @@ struct br_config {
     struct br_strlist allow_peer, deny_peer; /* "ADDR/PREFIX", validated, canonical */
     unsigned threads;                        /* 0 = number of cores */
     union turn_addr admin_listen;            /* family 0 = off; default 127.0.0.1:9641 */
+    char admin_token_file[BR_PATH_MAX];      /* bearer token for /metrics; "" = none */
     char cert[BR_PATH_MAX], key[BR_PATH_MAX];
     uint32_t default_lifetime;       /* 600 s */
     uint32_t max_lifetime;           /* 3600 s */

@@ -4,12 +4,14 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <event2/thread.h>
 
+#include "admin/admin.h"
 #include "log.h"
 #include "netinfo.h"
 #include "relay_sock.h"
@@ -26,6 +28,8 @@ struct daemon {
     struct turn_quota *quota;
     struct worker **workers;
     unsigned n_workers;
+    struct admin *admin;
+    atomic_bool ready; /* workers started and no stop signal yet; read by admin */
 };
 
 static bool is_wildcard(const union turn_addr *a)
@@ -246,7 +250,49 @@ static void print_summary(const struct daemon *d)
            "deny rules over the default-denied ranges",
            cfg->realm, cfg->secrets.n, cfg->secrets.n == 1 ? "" : "s", cfg->users.n,
            cfg->users.n == 1 ? "" : "s", cfg->allow_peer.n, cfg->deny_peer.n);
+    if (cfg->admin_listen.sa.sa_family) {
+        br_log("admin: http://%s (/metrics%s, /healthz, /readyz)",
+               turn_addr_format(&cfg->admin_listen, a, sizeof(a)),
+               cfg->admin_token_file[0] ? " with bearer token" : "");
+    } else {
+        br_log("admin: off");
+    }
     br_log("no per-session logs: nothing about clients or peers is written");
+}
+
+/* admin/ callbacks, on the admin thread: aggregates only. */
+static void admin_collect_cb(void *arg, struct admin_snapshot *out)
+{
+    const struct daemon *d = arg;
+
+    memset(out, 0, sizeof(*out));
+    for (unsigned i = 0; i < d->n_workers; i++) {
+        worker_collect(d->workers[i], &out->turn, &out->relay);
+    }
+    out->workers = d->n_workers;
+}
+
+static bool admin_ready_cb(void *arg)
+{
+    struct daemon *d = arg;
+
+    return atomic_load_explicit(&d->ready, memory_order_relaxed);
+}
+
+static void start_admin(struct daemon *d)
+{
+    const struct admin_config ac = {.listen = d->cfg->admin_listen,
+                                    .token_file = d->cfg->admin_token_file};
+    const struct admin_source src = {
+        .collect = admin_collect_cb, .ready = admin_ready_cb, .arg = d};
+    char err[512];
+
+    if (!d->cfg->admin_listen.sa.sa_family) {
+        return;
+    }
+    if (admin_start(&d->admin, &ac, &src, err, sizeof(err)) < 0) {
+        br_fatal("%s", err);
+    }
 }
 
 /* SIGHUP: the certificate and key are read again; new TLS connections get
@@ -283,12 +329,17 @@ int daemon_run(struct daemon *d)
             br_fatal("threads: cannot start worker: %s", strerror(-err));
         }
     }
+    start_admin(d);
+    atomic_store(&d->ready, true);
     print_summary(d);
     br_log("ready");
     while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
         reload(d);
     }
     br_log("stopping on signal %d", sig);
+    atomic_store(&d->ready, false);
+    admin_stop(d->admin);
+    d->admin = NULL;
     for (unsigned i = 0; i < d->n_workers; i++) {
         worker_stop(d->workers[i]);
     }

@@ -1,0 +1,209 @@
+/* /metrics: aggregate counters in the Prometheus text exposition format
+ * 0.0.4. Every label value comes from a fixed table in this file; nothing
+ * that identifies a client, peer or user can reach the output. */
+#include "metrics.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+/* Label values, indexed like the counters they name. */
+static const char *const dir_names[TURN_DIR_COUNT] = {
+    [TURN_DIR_TO_PEER] = "client_to_peer",
+    [TURN_DIR_TO_CLIENT] = "peer_to_client",
+};
+static const char *const transport_names[TURN_STATS_TRANSPORTS] = {"udp", "tcp", "tls"};
+static const char *const drop_names[TURN_DROP_COUNT] = {
+    [TURN_DROP_MALFORMED] = "malformed",         [TURN_DROP_NO_ALLOCATION] = "no_allocation",
+    [TURN_DROP_NO_PERMISSION] = "no_permission", [TURN_DROP_POLICY] = "policy",
+    [TURN_DROP_UNEXPECTED] = "unexpected",       [TURN_DROP_BUFFER_FULL] = "buffer_full",
+};
+static const char *const stream_names[2] = {"tcp", "tls"};
+
+_Static_assert(TURN_DROP_COUNT == 6, "a drop reason without a label value");
+_Static_assert(TURN_STATS_TRANSPORTS == 3, "a transport without a label value");
+
+/* A bounded writer: once full it stays full and writes nothing more. */
+struct out {
+    char *buf;
+    size_t cap, len;
+    bool full;
+};
+
+__attribute__((format(printf, 2, 3))) static void put(struct out *o, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (o->full) {
+        return;
+    }
+    va_start(ap, fmt);
+    n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= o->cap - o->len) {
+        o->full = true;
+        return;
+    }
+    o->len += (size_t)n;
+}
+
+static void family(struct out *o, const char *name, const char *type, const char *help)
+{
+    put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A family with one unlabelled sample. */
+static void single(struct out *o, const char *name, const char *type, const char *help,
+                   uint64_t value)
+{
+    family(o, name, type, help);
+    put(o, "%s %llu\n", name, (unsigned long long)value);
+}
+
+static void allocations(struct out *o, const struct turn_stats *t)
+{
+    single(o, "blindrelay_allocations_active", "gauge", "Allocations that exist now.",
+           t->allocations_active);
+    single(o, "blindrelay_allocations_created_total", "counter",
+           "Allocations created (successful Allocate requests).", t->allocations_created);
+    single(o, "blindrelay_permissions_active", "gauge",
+           "Permissions that exist now, over all allocations (refreshed every second).",
+           t->permissions_active);
+    single(o, "blindrelay_permissions_created_total", "counter",
+           "Permissions installed by CreatePermission.", t->permissions_created);
+    single(o, "blindrelay_channels_active", "gauge",
+           "Channel bindings that exist now, over all allocations (refreshed every second).",
+           t->channels_active);
+    single(o, "blindrelay_channels_bound_total", "counter", "Successful ChannelBind requests.",
+           t->channels_bound);
+}
+
+/* Cumulative buckets, as the format requires; the counters are not. */
+static void lifetime_histogram(struct out *o, const struct turn_stats *t)
+{
+    const char *name = "blindrelay_allocation_lifetime_seconds";
+    uint64_t cumulative = 0;
+
+    family(o, name, "histogram", "How long ended allocations lived.");
+    for (unsigned i = 0; i < TURN_STATS_N_LIFETIME; i++) {
+        cumulative += t->lifetime_buckets[i];
+        if (i < TURN_STATS_N_LIFETIME - 1) {
+            put(o, "%s_bucket{le=\"%u\"} %llu\n", name, (unsigned)turn_stats_lifetime_bounds[i],
+                (unsigned long long)cumulative);
+        } else {
+            put(o, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)cumulative);
+        }
+    }
+    put(o, "%s_sum %llu\n%s_count %llu\n", name, (unsigned long long)t->lifetime_sum, name,
+        (unsigned long long)cumulative);
+}
+
+static void requests(struct out *o, const struct turn_stats *t)
+{
+    const char *name = "blindrelay_error_responses_total";
+    uint64_t quota = 0;
+
+    single(o, "blindrelay_requests_total", "counter",
+           "STUN and TURN requests received (Binding included).", t->requests);
+    single(o, "blindrelay_binding_requests_total", "counter", "STUN Binding requests answered.",
+           t->binding_requests);
+    family(o, name, "counter", "Error responses sent, by STUN error code (500: any other code).");
+    for (unsigned i = 0; i < TURN_STATS_N_CODES; i++) {
+        put(o, "%s{code=\"%u\"} %llu\n", name, (unsigned)turn_stats_error_codes[i],
+            (unsigned long long)t->errors[i]);
+        if (turn_stats_error_codes[i] == 486) {
+            quota = t->errors[i];
+        }
+    }
+    single(o, "blindrelay_quota_rejections_total", "counter",
+           "Allocate requests refused by total-quota or user-quota (486).", quota);
+    single(o, "blindrelay_peers_refused_total", "counter",
+           "Peer addresses refused by the peer policy, in requests and in arriving data.",
+           t->peers_refused);
+}
+
+static void traffic(struct out *o, const struct turn_stats *t)
+{
+    static const char *const names[2] = {"blindrelay_packets_relayed_total",
+                                         "blindrelay_bytes_relayed_total"};
+    static const char *const helps[2] = {
+        "Packets relayed, by direction and client transport.",
+        "Payload bytes relayed (TURN framing excluded), by direction and client transport."};
+
+    for (unsigned k = 0; k < 2; k++) {
+        family(o, names[k], "counter", helps[k]);
+        for (unsigned d = 0; d < TURN_DIR_COUNT; d++) {
+            for (unsigned tr = 0; tr < TURN_STATS_TRANSPORTS; tr++) {
+                put(o, "%s{direction=\"%s\",transport=\"%s\"} %llu\n", names[k], dir_names[d],
+                    transport_names[tr],
+                    (unsigned long long)(k == 0 ? t->packets[d][tr] : t->bytes[d][tr]));
+            }
+        }
+    }
+    family(o, "blindrelay_packets_dropped_total", "counter", "Packets dropped, by reason.");
+    for (unsigned r = 0; r < TURN_DROP_COUNT; r++) {
+        put(o, "blindrelay_packets_dropped_total{reason=\"%s\"} %llu\n", drop_names[r],
+            (unsigned long long)t->dropped[r]);
+    }
+}
+
+static void connections(struct out *o, const struct relay_stats *r)
+{
+    family(o, "blindrelay_connections_accepted_total", "counter",
+           "TCP and TLS client connections accepted, by transport.");
+    for (unsigned i = 0; i < 2; i++) {
+        put(o, "blindrelay_connections_accepted_total{transport=\"%s\"} %llu\n", stream_names[i],
+            (unsigned long long)r->connections_accepted[i]);
+    }
+    single(o, "blindrelay_connections_active", "gauge", "TCP and TLS client connections open now.",
+           r->connections_active);
+    single(o, "blindrelay_connections_refused_total", "counter",
+           "TCP and TLS connections closed at once for max-connections or "
+           "max-connections-per-ip.",
+           r->connections_refused);
+    single(o, "blindrelay_tls_handshake_failures_total", "counter",
+           "TLS handshakes that failed or passed handshake-timeout.", r->handshake_failures);
+    single(o, "blindrelay_connections_idle_closed_total", "counter",
+           "TCP and TLS connections closed by idle-timeout.", r->idle_closed);
+    single(o, "blindrelay_connections_garbage_closed_total", "counter",
+           "TCP and TLS connections closed for a frame that is neither STUN nor ChannelData.",
+           r->stream_garbage);
+}
+
+static void process(struct out *o, const struct admin_process *p, unsigned workers)
+{
+    family(o, "blindrelay_build_info", "gauge", "Version and commit of this build; always 1.");
+    put(o, "blindrelay_build_info{version=\"%s\",commit=\"%s\"} 1\n", BR_VERSION, BR_COMMIT);
+    single(o, "blindrelay_workers", "gauge", "Worker threads relaying traffic.", workers);
+    single(o, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
+           p->resident_bytes);
+    single(o, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.",
+           p->virtual_bytes);
+    single(o, "process_open_fds", "gauge", "Number of open file descriptors.", p->open_fds);
+    single(o, "process_max_fds", "gauge", "Maximum number of open file descriptors.", p->max_fds);
+    family(o, "process_cpu_seconds_total", "counter", "Total user and system CPU time in seconds.");
+    put(o, "process_cpu_seconds_total %.2f\n", p->cpu_seconds);
+    family(o, "process_start_time_seconds", "gauge",
+           "Start time of the process since the Unix epoch in seconds.");
+    put(o, "process_start_time_seconds %.2f\n", p->start_time);
+}
+
+int admin_metrics_render(char *buf, size_t len, const struct admin_snapshot *snap,
+                         const struct admin_process *proc)
+{
+    struct out o = {.buf = buf, .cap = len};
+
+    if (len == 0) {
+        return -ENOSPC;
+    }
+    buf[0] = '\0';
+    allocations(&o, &snap->turn);
+    lifetime_histogram(&o, &snap->turn);
+    requests(&o, &snap->turn);
+    traffic(&o, &snap->turn);
+    connections(&o, &snap->relay);
+    process(&o, proc, snap->workers);
+    return o.full ? -ENOSPC : (int)o.len;
+}

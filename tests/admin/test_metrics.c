@@ -1,0 +1,322 @@
+/* Tests for admin/metrics.c: the Prometheus text exposition (format 0.0.4)
+ * of a synthetic snapshot: exact lines, cumulative histogram buckets, the
+ * grammar of every line, label names and values from fixed sets only, and
+ * the size bound. */
+#include <errno.h>
+#include <regex.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "admin/metrics.h"
+
+/* out[0] is a newline, so that every line, the first too, follows one */
+static char text[ADMIN_METRICS_MAX + 1] = "\n";
+static char *const out = text + 1;
+
+static struct admin_snapshot sample(void)
+{
+    struct admin_snapshot s;
+
+    memset(&s, 0, sizeof(s));
+    s.workers = 4;
+    s.turn.allocations_active = 3;
+    s.turn.allocations_created = 7;
+    s.turn.permissions_active = 5;
+    s.turn.channels_bound = 9;
+    s.turn.requests = 40;
+    s.turn.binding_requests = 11;
+    s.turn.peers_refused = 2;
+    for (unsigned i = 0; i < TURN_STATS_N_CODES; i++) {
+        s.turn.errors[i] = turn_stats_error_codes[i] == 401   ? 6
+                           : turn_stats_error_codes[i] == 486 ? 2
+                                                              : 0;
+    }
+    s.turn.packets[TURN_DIR_TO_PEER][0] = 100;
+    s.turn.packets[TURN_DIR_TO_CLIENT][0] = 99;
+    s.turn.bytes[TURN_DIR_TO_CLIENT][2] = 123456789012ULL;
+    s.turn.dropped[TURN_DROP_BUFFER_FULL] = 8;
+    /* not cumulative: 1 under 60 s, 2 under 300 s, 3 under 1800 s, 4 past 86400 s */
+    s.turn.lifetime_buckets[0] = 1;
+    s.turn.lifetime_buckets[1] = 2;
+    s.turn.lifetime_buckets[3] = 3;
+    s.turn.lifetime_buckets[TURN_STATS_N_LIFETIME - 1] = 4;
+    s.turn.lifetime_sum = 400000;
+    s.relay.connections_accepted[1] = 12;
+    s.relay.connections_active = 1;
+    s.relay.stream_garbage = 4;
+    return s;
+}
+
+static const struct admin_process proc = {
+    .resident_bytes = 4096000,
+    .virtual_bytes = 8192000,
+    .open_fds = 17,
+    .max_fds = 1024,
+    .cpu_seconds = 1.5,
+    .start_time = 1700000000.25,
+};
+
+static void render(const struct admin_snapshot *s)
+{
+    int n = admin_metrics_render(out, ADMIN_METRICS_MAX, s, &proc);
+
+    cr_assert_gt(n, 0);
+    cr_assert_eq((size_t)n, strlen(out));
+    cr_assert_eq(out[n - 1], '\n', "the text ends with a newline");
+}
+
+static void has_line(const char *line)
+{
+    char want[512];
+
+    snprintf(want, sizeof(want), "\n%s\n", line);
+    cr_assert(strstr(text, want), "missing line: %s", line);
+}
+
+Test(metrics, exact_lines)
+{
+    struct admin_snapshot s = sample();
+
+    render(&s);
+    has_line("# HELP blindrelay_allocations_active Allocations that exist now.");
+    has_line("# TYPE blindrelay_allocations_active gauge");
+    has_line("blindrelay_allocations_active 3");
+    has_line("# TYPE blindrelay_allocations_created_total counter");
+    has_line("blindrelay_allocations_created_total 7");
+    has_line("blindrelay_permissions_active 5");
+    has_line("blindrelay_channels_bound_total 9");
+    has_line("blindrelay_requests_total 40");
+    has_line("blindrelay_binding_requests_total 11");
+    has_line("blindrelay_peers_refused_total 2");
+    has_line("blindrelay_error_responses_total{code=\"401\"} 6");
+    has_line("blindrelay_error_responses_total{code=\"486\"} 2");
+    has_line("blindrelay_error_responses_total{code=\"437\"} 0");
+    has_line("blindrelay_quota_rejections_total 2");
+    has_line(
+        "blindrelay_packets_relayed_total{direction=\"client_to_peer\",transport=\"udp\"} 100");
+    has_line("blindrelay_packets_relayed_total{direction=\"peer_to_client\",transport=\"udp\"} 99");
+    has_line("blindrelay_packets_relayed_total{direction=\"peer_to_client\",transport=\"tls\"} 0");
+    has_line("blindrelay_bytes_relayed_total{direction=\"peer_to_client\",transport=\"tls\"} "
+             "123456789012");
+    has_line("blindrelay_packets_dropped_total{reason=\"buffer_full\"} 8");
+    has_line("blindrelay_packets_dropped_total{reason=\"no_allocation\"} 0");
+    has_line("blindrelay_connections_accepted_total{transport=\"tls\"} 12");
+    has_line("blindrelay_connections_accepted_total{transport=\"tcp\"} 0");
+    has_line("blindrelay_connections_active 1");
+    has_line("blindrelay_connections_garbage_closed_total 4");
+    has_line("blindrelay_workers 4");
+    has_line("blindrelay_build_info{version=\"" BR_VERSION "\",commit=\"" BR_COMMIT "\"} 1");
+    has_line("process_resident_memory_bytes 4096000");
+    has_line("process_open_fds 17");
+    has_line("process_cpu_seconds_total 1.50");
+    has_line("process_start_time_seconds 1700000000.25");
+    cr_assert_eq(strncmp(out, "# HELP ", 7), 0);
+}
+
+Test(metrics, histogram_is_cumulative)
+{
+    struct admin_snapshot s = sample();
+
+    render(&s);
+    has_line("# TYPE blindrelay_allocation_lifetime_seconds histogram");
+    has_line("blindrelay_allocation_lifetime_seconds_bucket{le=\"60\"} 1");
+    has_line("blindrelay_allocation_lifetime_seconds_bucket{le=\"300\"} 3");
+    has_line("blindrelay_allocation_lifetime_seconds_bucket{le=\"600\"} 3");
+    has_line("blindrelay_allocation_lifetime_seconds_bucket{le=\"1800\"} 6");
+    has_line("blindrelay_allocation_lifetime_seconds_bucket{le=\"86400\"} 6");
+    has_line("blindrelay_allocation_lifetime_seconds_bucket{le=\"+Inf\"} 10");
+    has_line("blindrelay_allocation_lifetime_seconds_sum 400000");
+    has_line("blindrelay_allocation_lifetime_seconds_count 10");
+}
+
+/* Buckets never decrease, one per bound from turn_stats_lifetime_bounds,
+ * +Inf last and equal to _count, whatever the counts. */
+Test(metrics, histogram_buckets_follow_the_bounds)
+{
+    struct admin_snapshot s = sample();
+    unsigned long long prev = 0, v, count = 0;
+    unsigned seen = 0;
+    char *p;
+
+    for (unsigned i = 0; i < TURN_STATS_N_LIFETIME; i++) {
+        s.turn.lifetime_buckets[i] = 1000 - i * 7;
+    }
+    render(&s);
+    p = out;
+    while ((p = strstr(p, "blindrelay_allocation_lifetime_seconds_bucket{le=\""))) {
+        char le[16];
+        cr_assert_eq(sscanf(p,
+                            "blindrelay_allocation_lifetime_seconds_bucket{le=\"%15[^\"]\"} %llu",
+                            le, &v),
+                     2);
+        if (seen < TURN_STATS_N_LIFETIME - 1) {
+            char want[16];
+            snprintf(want, sizeof(want), "%u", (unsigned)turn_stats_lifetime_bounds[seen]);
+            cr_assert_str_eq(le, want);
+        } else {
+            cr_assert_str_eq(le, "+Inf");
+        }
+        cr_assert_geq(v, prev);
+        prev = v;
+        seen++;
+        p++;
+    }
+    cr_assert_eq(seen, TURN_STATS_N_LIFETIME);
+    p = strstr(out, "blindrelay_allocation_lifetime_seconds_count ");
+    cr_assert(p);
+    cr_assert_eq(sscanf(p, "blindrelay_allocation_lifetime_seconds_count %llu", &count), 1);
+    cr_assert_eq(count, prev);
+}
+
+static bool one_of(const char *s, size_t n, const char *const *set)
+{
+    for (; *set; set++) {
+        if (strlen(*set) == n && strncmp(s, *set, n) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Labels: names from {direction, transport, code, reason, le, version,
+ * commit}, values from the fixed sets (codes from turn_stats_error_codes). */
+static void check_labels(const char *line, const char *open, const char *close)
+{
+    static const char *const names[] = {"direction", "transport", "code",   "reason",
+                                        "le",        "version",   "commit", NULL};
+    static const char *const values[] = {
+        "client_to_peer", "peer_to_client", "udp",           "tcp",     "tls",
+        "malformed",      "no_allocation",  "no_permission", "policy",  "unexpected",
+        "buffer_full",    "+Inf",           BR_VERSION,      BR_COMMIT, NULL};
+    const char *p = open + 1;
+
+    while (p < close) {
+        const char *eq = strchr(p, '='), *end;
+        cr_assert(eq && eq < close && eq[1] == '"', "bad labels: %s", line);
+        end = strchr(eq + 2, '"');
+        cr_assert(one_of(p, (size_t)(eq - p), names), "unexpected label name in: %s", line);
+        if (!one_of(eq + 2, (size_t)(end - eq - 2), values)) {
+            char *num_end;
+            unsigned long v = strtoul(eq + 2, &num_end, 10);
+            bool known = num_end == end;
+            bool is_code = strncmp(p, "code", 4) == 0, is_le = strncmp(p, "le", 2) == 0;
+            bool listed = false;
+            for (unsigned i = 0; known && is_code && i < TURN_STATS_N_CODES; i++) {
+                listed |= turn_stats_error_codes[i] == v;
+            }
+            for (unsigned i = 0; known && is_le && i < TURN_STATS_N_LIFETIME - 1; i++) {
+                listed |= turn_stats_lifetime_bounds[i] == v;
+            }
+            cr_assert(listed, "label value outside the fixed sets in: %s", line);
+        }
+        p = end + 1;
+        if (*p == ',') {
+            p++;
+        }
+    }
+}
+
+/* Every line is "# HELP name text", "# TYPE name type" or a sample
+ * "name{labels} value" of the family last typed; counters end in _total;
+ * each family has exactly one HELP and one TYPE, HELP first. */
+Test(metrics, every_line_is_well_formed)
+{
+    struct admin_snapshot s = sample();
+    regex_t sample_re, comment_re;
+    char family[128] = "", type[16] = "";
+    unsigned helps = 0, types = 0;
+
+    cr_assert_eq(
+        regcomp(&sample_re,
+                "^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[a-z_]+=\"[^\"]*\"(,[a-z_]+=\"[^\"]*\")*\\})? "
+                "(\\+Inf|[0-9]+(\\.[0-9]+)?)$",
+                REG_EXTENDED),
+        0);
+    cr_assert_eq(
+        regcomp(&comment_re, "^# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.+)$", REG_EXTENDED), 0);
+    render(&s);
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+        regmatch_t m[6];
+        if (line[0] == '#') {
+            cr_assert_eq(regexec(&comment_re, line, 4, m, 0), 0, "bad comment: %s", line);
+            if (line[2] == 'H') {
+                snprintf(family, sizeof(family), "%.*s", (int)(m[2].rm_eo - m[2].rm_so),
+                         line + m[2].rm_so);
+                helps++;
+            } else {
+                cr_assert_eq(strncmp(line + m[2].rm_so, family, strlen(family)), 0,
+                             "TYPE without HELP before it: %s", line);
+                snprintf(type, sizeof(type), "%s", line + m[3].rm_so);
+                cr_assert(one_of(type, strlen(type),
+                                 (const char *const[]){"counter", "gauge", "histogram", NULL}));
+                if (strcmp(type, "counter") == 0) {
+                    size_t n = strlen(family);
+                    cr_assert(n > 6 && strcmp(family + n - 6, "_total") == 0,
+                              "counter without _total: %s", family);
+                }
+                types++;
+            }
+            continue;
+        }
+        cr_assert_eq(regexec(&sample_re, line, 6, m, 0), 0, "bad sample line: %s", line);
+        {
+            size_t n = (size_t)(m[1].rm_eo - m[1].rm_so), f = strlen(family);
+            bool ok = n == f && strncmp(line, family, f) == 0;
+            if (!ok && strcmp(type, "histogram") == 0 && strncmp(line, family, f) == 0) {
+                ok = one_of(line + f, n - f,
+                            (const char *const[]){"_bucket", "_sum", "_count", NULL});
+            }
+            cr_assert(ok, "sample outside its family %s: %s", family, line);
+            cr_assert(strncmp(line, "blindrelay_", 11) == 0 || strncmp(line, "process_", 8) == 0,
+                      "unprefixed metric: %s", line);
+        }
+        if (m[2].rm_so >= 0) {
+            check_labels(line, line + m[2].rm_so, line + m[2].rm_eo - 1);
+        }
+    }
+    cr_assert_eq(helps, types);
+    cr_assert_geq(helps, 25);
+    regfree(&sample_re);
+    regfree(&comment_re);
+}
+
+/* The largest possible figures still fit, with half the buffer to spare. */
+Test(metrics, bounded_size)
+{
+    struct admin_snapshot s;
+    struct admin_process big = proc;
+    int n;
+
+    memset(&s, 0xff, sizeof(s));
+    big.cpu_seconds = 1e15;
+    big.start_time = 4e9;
+    n = admin_metrics_render(out, ADMIN_METRICS_MAX, &s, &big);
+    cr_assert_gt(n, 0);
+    cr_assert_lt(n, ADMIN_METRICS_MAX / 2, "output of %d bytes leaves too little margin", n);
+}
+
+Test(metrics, too_small_a_buffer_is_an_error)
+{
+    struct admin_snapshot s = sample();
+    char small[512];
+
+    cr_assert_eq(admin_metrics_render(small, sizeof(small), &s, &proc), -ENOSPC);
+    cr_assert_eq(admin_metrics_render(small, 0, &s, &proc), -ENOSPC);
+}
+
+/* The figures of this very process are plausible. */
+Test(metrics, process_figures)
+{
+    struct admin_process p = {0};
+    double start = 0;
+
+    admin_process_read(&p);
+    cr_assert_eq(admin_process_start_time(&start), 0);
+    cr_assert_gt(p.resident_bytes, 0);
+    cr_assert_geq(p.virtual_bytes, p.resident_bytes);
+    cr_assert_geq(p.open_fds, 3);
+    cr_assert_gt(start, 1.5e9);
+}
