@@ -15,6 +15,7 @@ struct turn_relay {
     struct event ev; /* embedded: no allocation per socket beyond this struct */
     struct turn_alloc *alloc;
     struct worker *worker;
+    union turn_addr bound;
 };
 
 /* Binds a UDP socket on ip with a port from [port_min, port_max] (random

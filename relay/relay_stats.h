@@ -12,6 +12,7 @@ struct relay_stats {
     uint64_t handshake_failures;  /* TLS handshake failed or timed out */
     uint64_t idle_closed;         /* closed by idle-timeout */
     uint64_t stream_garbage;      /* closed for a frame that is neither STUN nor ChannelData */
+    uint64_t relayed_in_worker;   /* relay-to-relay packets that skipped the kernel */
 } __attribute__((aligned(64)));
 
 #endif

@@ -46,7 +46,8 @@ static void on_datagram(struct worker *w, struct udp_listener *l, unsigned i, st
         send_reply(l, reply.buf, reply.len, &tuple);
         break;
     case TURN_FORWARD:
-        worker_forward(&fwd);
+        /* fwd.data points into our own receive buffer */
+        peer_path_forward(w, &fwd, (uint8_t *)fwd.data);
         break;
     case TURN_DROP:
         break;
@@ -65,6 +66,7 @@ static void listener_cb(evutil_socket_t fd, short what, void *arg)
         for (int i = 0; i < n; i++) {
             on_datagram(w, l, (unsigned)i, now);
         }
+        udp_path_flush(w);
     } while (n == BATCH);
 }
 
@@ -89,18 +91,48 @@ void udp_path_close(struct udp_listener *l)
     close(l->fd);
 }
 
-void udp_path_send_batch(struct worker *w, struct udp_listener *l, const struct turn_tuple *tuple,
-                         unsigned n)
+void udp_path_queue(struct worker *w, const struct turn_tuple *tuple, uint8_t *data, size_t len)
 {
-    union udp_control ctl;
-    size_t ctl_len = udp_source_control(&ctl, &l->addr, &tuple->server);
+    struct out_queue *q = &w->out;
+    const struct udp_listener *l = (const struct udp_listener *)tuple->conn;
+    unsigned k;
 
-    for (unsigned k = 0; k < n; k++) {
-        struct msghdr *m = &w->out.msgs[k].msg_hdr;
-        m->msg_name = (void *)&tuple->client;
-        m->msg_namelen = turn_addr_len(&tuple->client);
-        m->msg_control = ctl_len ? ctl.buf : NULL;
-        m->msg_controllen = ctl_len;
+    if (q->n == BATCH) {
+        udp_path_flush(w);
     }
-    (void)sendmmsg(l->fd, w->out.msgs, n, MSG_DONTWAIT);
+    k = q->n++;
+    q->iov[k] = (struct iovec){data, len};
+    q->fd[k] = l->fd;
+    q->msgs[k].msg_hdr = (struct msghdr){
+        .msg_name = (void *)&tuple->client,
+        .msg_namelen = turn_addr_len(&tuple->client),
+        .msg_iov = &q->iov[k],
+        .msg_iovlen = 1,
+        .msg_control = q->ctl[k].buf,
+        .msg_controllen = udp_source_control(&q->ctl[k], &l->addr, &tuple->server),
+    };
+    if (!q->msgs[k].msg_hdr.msg_controllen) {
+        q->msgs[k].msg_hdr.msg_control = NULL;
+    }
+}
+
+/* One sendmmsg per run of messages for the same socket (usually one run:
+ * a worker has one listening socket per address). A datagram the kernel
+ * refuses is lost like on the network; the rest of the run still goes. */
+void udp_path_flush(struct worker *w)
+{
+    struct out_queue *q = &w->out;
+    unsigned start = 0;
+
+    while (start < q->n) {
+        unsigned end = start + 1;
+        while (end < q->n && q->fd[end] == q->fd[start]) {
+            end++;
+        }
+        while (start < end) {
+            int sent = sendmmsg(q->fd[start], &q->msgs[start], end - start, MSG_DONTWAIT);
+            start += sent > 0 ? (unsigned)sent : 1;
+        }
+    }
+    q->n = 0;
 }

@@ -21,7 +21,7 @@ struct turn_clock worker_clock(void)
     return (struct turn_clock){.mono = (uint64_t)mono.tv_sec, .wall = (uint64_t)wall.tv_sec};
 }
 
-int worker_recv_batch(struct worker *w, int fd)
+void worker_batch_init(struct worker *w)
 {
     for (unsigned i = 0; i < BATCH; i++) {
         w->in.iov[i] = (struct iovec){worker_buf(w, i) + TURN_HEADROOM, 65536};
@@ -34,7 +34,55 @@ int worker_recv_batch(struct worker *w, int fd)
             .msg_controllen = sizeof(w->in.ctl[i].buf),
         };
     }
-    return recvmmsg(fd, w->in.msgs, BATCH, MSG_DONTWAIT, NULL);
+}
+
+int worker_recv_batch(struct worker *w, int fd)
+{
+    int n;
+
+    /* the kernel rewrote these lengths in the entries it filled last time */
+    for (unsigned i = 0; i < w->in.dirty; i++) {
+        w->in.msgs[i].msg_hdr.msg_namelen = sizeof(w->in.addr[i]);
+        w->in.msgs[i].msg_hdr.msg_controllen = sizeof(w->in.ctl[i].buf);
+    }
+    n = recvmmsg(fd, w->in.msgs, BATCH, MSG_DONTWAIT, NULL);
+    w->in.dirty = n > 0 ? (unsigned)n : 0;
+    return n;
+}
+
+static struct turn_relay **local_slot(struct worker *w, const union turn_addr *a)
+{
+    unsigned family = a->sa.sa_family == AF_INET6;
+    uint16_t port = turn_addr_port(a);
+
+    if (!w->local_relays[family] || port < w->env->port_min || port > w->env->port_max) {
+        return NULL;
+    }
+    return &w->local_relays[family][port - w->env->port_min];
+}
+
+void worker_local_relay_set(struct worker *w, const union turn_addr *bound, struct turn_relay *r)
+{
+    struct turn_relay **slot = local_slot(w, bound);
+
+    if (slot) {
+        *slot = r;
+    }
+}
+
+/* The relay socket of this worker whose advertised address is a, or NULL. */
+struct turn_relay *worker_local_relay(struct worker *w, const union turn_addr *a)
+{
+    const struct relay_env *env = w->env;
+    bool v6 = a->sa.sa_family == AF_INET6;
+    const union turn_addr *ext = v6 ? &env->external_ip6 : &env->external_ip4;
+    const union turn_addr *ip = ext->sa.sa_family ? ext : v6 ? &env->relay_ip6 : &env->relay_ip4;
+    struct turn_relay **slot;
+
+    if (!turn_addr_ip_equal(a, ip) || !(slot = local_slot(w, a))) {
+        return NULL;
+    }
+    return *slot;
 }
 
 void worker_forward(const struct turn_forward *fwd)
@@ -93,8 +141,10 @@ static int relay_open(void *arg, struct turn_alloc *alloc, struct turn_relay_req
     r->fd = fd;
     r->alloc = alloc;
     r->worker = w;
+    r->bound = bound;
     event_assign(&r->ev, w->base, fd, EV_READ | EV_PERSIST, peer_path_cb, r);
     event_add(&r->ev, NULL);
+    worker_local_relay_set(w, &bound, r);
     *advertised = bound;
     if (ext->sa.sa_family) {
         *advertised = *ext;
@@ -106,6 +156,7 @@ static int relay_open(void *arg, struct turn_alloc *alloc, struct turn_relay_req
 
 static void relay_close(void *arg, struct turn_relay *r)
 {
+    worker_local_relay_set(r->worker, &r->bound, NULL);
     event_del(&r->ev);
     close(r->fd);
     free(r);
@@ -165,6 +216,13 @@ static int worker_setup(struct worker *w, char *what, size_t what_len)
     w->tick = w->base ? event_new(w->base, -1, EV_PERSIST, tick_cb, w) : NULL;
     if (!w->tick || !w->bufs || event_add(w->tick, &second) < 0) {
         return -ENOMEM;
+    }
+    worker_batch_init(w);
+    size_t span = (size_t)w->env->port_max - w->env->port_min + 1;
+    for (unsigned f = 0; f < 2; f++) {
+        if (!(w->local_relays[f] = calloc(span, sizeof(*w->local_relays[f])))) {
+            return -ENOMEM;
+        }
     }
     cfg.ops = (struct turn_relay_ops){.open = relay_open, .close = relay_close, .arg = w};
     if ((err = turn_server_new(&w->turn, &cfg)) < 0) {
@@ -238,6 +296,8 @@ void worker_free(struct worker *w)
     if (w->base) {
         event_base_free(w->base);
     }
+    free(w->local_relays[0]);
+    free(w->local_relays[1]);
     free(w->bufs);
     free(w);
 }

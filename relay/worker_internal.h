@@ -44,12 +44,25 @@ struct stream_listener {
 
 struct stream_conn;
 
-/* recvmmsg/sendmmsg vectors; payloads land TURN_HEADROOM into each buffer. */
+/* recvmmsg vectors; payloads land TURN_HEADROOM into each buffer. The
+ * headers are set up once; only what the kernel overwrites is reset. */
 struct batch {
     struct mmsghdr msgs[BATCH];
     struct iovec iov[BATCH];
     union turn_addr addr[BATCH];
     union udp_control ctl[BATCH];
+    unsigned dirty; /* entries the last call filled */
+};
+
+/* Datagrams to UDP clients, gathered from one receive batch and sent with
+ * one sendmmsg per listening socket. They point into the receive buffers,
+ * so the queue is flushed before those are reused. */
+struct out_queue {
+    struct mmsghdr msgs[BATCH];
+    struct iovec iov[BATCH];
+    union udp_control ctl[BATCH];
+    int fd[BATCH];
+    unsigned n;
 };
 
 struct worker {
@@ -66,7 +79,11 @@ struct worker {
     struct stream_listener streams[2 * BR_ENV_MAX_LISTEN];
     size_t n_streams;
     struct stream_conn *conns; /* every open stream connection */
-    struct batch in, out;
+    struct batch in;
+    struct out_queue out;
+    /* this worker's relay sockets by port - port_min, per family, for
+     * relay-to-relay delivery without a trip through the kernel */
+    struct turn_relay **local_relays[2];
     uint8_t *bufs; /* BATCH * PKT_ROOM */
     uint8_t reply[TURN_REPLY_MAX];
 };
@@ -81,6 +98,8 @@ static inline uint8_t *worker_buf(struct worker *w, unsigned i)
 
 /* recvmmsg into the worker's batch. Returns the count or -1. */
 int worker_recv_batch(struct worker *w, int fd);
+/* Sets up the batch's headers once. */
+void worker_batch_init(struct worker *w);
 
 /* Sends a client's payload to its peer through the allocation's relay
  * socket. UDP: a full buffer loses this datagram only, as the network would. */
@@ -88,9 +107,10 @@ void worker_forward(const struct turn_forward *fwd);
 
 int udp_path_open(struct worker *w, struct udp_listener *l, const union turn_addr *addr);
 void udp_path_close(struct udp_listener *l);
-/* Sends the batch's first n framed messages to the client of alloc. */
-void udp_path_send_batch(struct worker *w, struct udp_listener *l, const struct turn_tuple *tuple,
-                         unsigned n);
+/* Queues a framed message for a UDP client (flushing first when full). */
+void udp_path_queue(struct worker *w, const struct turn_tuple *tuple, uint8_t *data, size_t len);
+/* Sends everything queued. */
+void udp_path_flush(struct worker *w);
 
 int stream_listen(struct worker *w, struct stream_listener *sl, const union turn_addr *addr,
                   bool tls);
@@ -105,5 +125,16 @@ void stream_close_all(struct worker *w);
 
 /* Relay socket readiness: peer datagrams to the allocation's client. */
 void peer_path_cb(evutil_socket_t fd, short what, void *arg);
+
+/* A client's payload for a peer: when the peer is another allocation's
+ * relayed address in this worker, it is handed over in place (the kernel
+ * would only loop it back); otherwise it is sent from the relay socket.
+ * data is fwd->data, writable, with TURN_HEADROOM before it. */
+void peer_path_forward(struct worker *w, const struct turn_forward *fwd, uint8_t *data);
+
+/* The relay socket of this worker whose advertised address is a, or NULL. */
+struct turn_relay *worker_local_relay(struct worker *w, const union turn_addr *a);
+/* Registers or forgets a relay socket for in-worker relay-to-relay. */
+void worker_local_relay_set(struct worker *w, const union turn_addr *bound, struct turn_relay *r);
 
 #endif
