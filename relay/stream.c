@@ -88,8 +88,10 @@ static long frame_length(const uint8_t hdr[4], bool rfc5766)
     }
 }
 
-/* Handles one whole frame. */
-static void on_frame(struct stream_conn *c, const uint8_t *frame, size_t len)
+/* Handles one whole frame. Returns false when the connection must close:
+ * a client that sends requests but does not read the answers would
+ * otherwise grow its output queue without bound. */
+static bool on_frame(struct stream_conn *c, const uint8_t *frame, size_t len)
 {
     struct worker *w = c->worker;
     struct turn_reply reply = {.buf = w->reply};
@@ -98,6 +100,9 @@ static void on_frame(struct stream_conn *c, const uint8_t *frame, size_t len)
 
     switch (turn_server_on_client(w->turn, &c->tuple, frame, len, now, &reply, &fwd)) {
     case TURN_REPLY:
+        if (evbuffer_get_length(bufferevent_get_output(c->bev)) > w->env->stream_buffer) {
+            return false;
+        }
         bufferevent_write(c->bev, reply.buf, reply.len);
         c->allocated = turn_server_has_allocation(w->turn, &c->tuple);
         c->deadline = now.mono + w->env->idle_timeout;
@@ -108,6 +113,7 @@ static void on_frame(struct stream_conn *c, const uint8_t *frame, size_t len)
     case TURN_DROP:
         break;
     }
+    return true;
 }
 
 static void read_cb(struct bufferevent *bev, void *arg)
@@ -130,7 +136,10 @@ static void read_cb(struct bufferevent *bev, void *arg)
         if (evbuffer_get_length(in) < (size_t)len) {
             return; /* a partial frame waits for the rest */
         }
-        on_frame(c, evbuffer_pullup(in, len), (size_t)len);
+        if (!on_frame(c, evbuffer_pullup(in, len), (size_t)len)) {
+            stream_close(c);
+            return;
+        }
         evbuffer_drain(in, (size_t)len);
     }
 }
