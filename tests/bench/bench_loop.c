@@ -1,0 +1,169 @@
+/* blindrelay-bench: the receive side of the event loop. Every datagram or
+ * stream frame is classified by its first byte (RFC 7983): STUN goes to the
+ * client's transaction, ChannelData (or a raw forwarder frame) to the mode's
+ * data callback. */
+#include "bench_client.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "turn/stun_msg.h"
+
+#define BC_EVENTS 256
+#define BC_RAW_HDR 4
+
+static void bc_dispatch(struct bc_client *c, uint8_t *buf, size_t len, uint64_t now)
+{
+    struct bc_ctx *ctx = c->ctx;
+    uint16_t ch, plen;
+    size_t flen;
+
+    if (ctx->o->raw) {
+        if (len >= BC_RAW_HDR && buf[0] == 2) {
+            ctx->h.data_cb(c, buf + BC_RAW_HDR, len - BC_RAW_HDR, now, ctx->h.arg);
+        } else if (len >= BC_RAW_HDR && buf[0] == 1) {
+            bc_op_input(c, buf, len, now);
+        } else {
+            ctx->st.garbage++;
+        }
+        return;
+    }
+    switch (stun_classify(buf, len, true)) {
+    case STUN_PKT_STUN:
+        bc_op_input(c, buf, len, now);
+        break;
+    case STUN_PKT_CHANNEL_DATA:
+        if (turn_channel_decode(buf, len, false, &ch, &plen, &flen) == 0 && ctx->h.data_cb) {
+            ctx->h.data_cb(c, buf + TURN_CHANNEL_HEADER_LEN, plen, now, ctx->h.arg);
+        } else {
+            ctx->st.garbage++;
+        }
+        break;
+    default:
+        ctx->st.garbage++;
+    }
+}
+
+static void bc_udp_readable(struct bc_client *c, uint64_t *now)
+{
+    struct bc_ctx *ctx = c->ctx;
+    struct mmsghdr m[BC_BATCH];
+    struct iovec iov[BC_BATCH];
+
+    for (int round = 0; round < 8; round++) {
+        int n;
+
+        memset(m, 0, sizeof(m));
+        for (unsigned i = 0; i < BC_BATCH; i++) {
+            iov[i].iov_base = ctx->rxbuf[i];
+            iov[i].iov_len = BC_PKT_BUF;
+            m[i].msg_hdr.msg_iov = &iov[i];
+            m[i].msg_hdr.msg_iovlen = 1;
+        }
+        n = recvmmsg(c->fd, m, BC_BATCH, MSG_DONTWAIT, NULL);
+        if (n <= 0) {
+            return;
+        }
+        *now = bc_now_ns();
+        for (int i = 0; i < n && c->fd >= 0; i++) {
+            bc_dispatch(c, ctx->rxbuf[i], m[i].msg_len, *now);
+        }
+        if (n < BC_BATCH || c->fd < 0) {
+            return;
+        }
+    }
+}
+
+/* Consumes whole frames from the reassembly buffer. Returns -1 on garbage. */
+static int bc_tcp_frames(struct bc_client *c, uint64_t now)
+{
+    struct bc_tcp *t = c->tcp;
+    size_t off = 0;
+
+    while (c->tcp == t) {
+        enum bc_frame_kind kind;
+        size_t plen;
+        long n = bc_frame_next(t->rbuf + off, t->rlen - off, &kind, &plen);
+
+        if (n < 0) {
+            return -1;
+        }
+        if (n == 0) {
+            break;
+        }
+        if (kind == BC_FRAME_STUN) {
+            bc_op_input(c, t->rbuf + off, (size_t)n, now);
+        } else if (c->ctx->h.data_cb) {
+            c->ctx->h.data_cb(c, t->rbuf + off + TURN_CHANNEL_HEADER_LEN, plen, now, c->ctx->h.arg);
+        }
+        off += (size_t)n;
+    }
+    if (c->tcp == t && off > 0) {
+        memmove(t->rbuf, t->rbuf + off, t->rlen - off);
+        t->rlen -= off;
+    }
+    return 0;
+}
+
+static void bc_tcp_readable(struct bc_client *c, uint64_t *now)
+{
+    for (int round = 0; round < 8 && c->tcp; round++) {
+        struct bc_tcp *t = c->tcp;
+        ssize_t n = recv(c->fd, t->rbuf + t->rlen, sizeof(t->rbuf) - t->rlen, MSG_DONTWAIT);
+
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+            c->ctx->st.tcp_closed++;
+            c->result = -ECONNRESET;
+            bc_client_close(c);
+            return;
+        }
+        if (n < 0) {
+            return;
+        }
+        t->rlen += (size_t)n;
+        *now = bc_now_ns();
+        if (bc_tcp_frames(c, *now) != 0) {
+            c->ctx->st.garbage++;
+            bc_client_close(c);
+            return;
+        }
+    }
+}
+
+int bc_ctx_poll(struct bc_ctx *ctx, int timeout_ms, uint64_t *now)
+{
+    struct epoll_event ev[BC_EVENTS];
+    int n = epoll_wait(ctx->epfd, ev, BC_EVENTS, timeout_ms);
+
+    *now = bc_now_ns();
+    if (n < 0) {
+        return errno == EINTR ? 0 : -errno;
+    }
+    for (int i = 0; i < n; i++) {
+        struct bc_client *c = ev[i].data.ptr;
+
+        if (!c) {
+            uint64_t exp;
+
+            if (read(ctx->tfd, &exp, sizeof(exp)) > 0) {
+                ctx->ticked = true;
+            }
+            continue;
+        }
+        if (c->fd < 0) {
+            continue;
+        }
+        if (c->tcp && (ev[i].events & EPOLLOUT)) {
+            bc_tcp_flush(c);
+        }
+        if (c->tcp) {
+            bc_tcp_readable(c, now);
+        } else {
+            bc_udp_readable(c, now);
+        }
+    }
+    return n;
+}
