@@ -17,7 +17,7 @@ static void bc_drive_launch(struct bc_drive *d, uint64_t now)
     while (d->inflight < d->cl[0].ctx->o->window && d->next < d->n) {
         struct bc_client *c = &d->cl[d->next++];
 
-        if (c->fd < 0 || (d->op != BC_OP_ALLOCATE && !c->allocated) ||
+        if (c->fd < 0 || (d->op != BC_OP_ALLOCATE && d->op != BC_OP_REGISTER && !c->allocated) ||
             (d->op == BC_OP_RELEASE && c->op != BC_OP_NONE)) {
             d->done++;
             if (d->op != BC_OP_RELEASE) {
