@@ -14,7 +14,7 @@ BUILD=${BR_BUILD_DIR:-$SRC/build-ci}
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 PACKAGES="build-essential cmake pkg-config git libevent-dev libssl-dev libsrtp2-dev
-libmicrohttpd-dev libcriterion-dev coturn clang python3-aioice iproute2 openssl"
+libmicrohttpd-dev libcriterion-dev coturn clang python3-aioice iproute2 openssl prometheus curl strace"
 
 missing=""
 for p in $PACKAGES; do

@@ -137,7 +137,11 @@ if [ -n "$got" ]; then
     pass "Prometheus scraped /metrics: $C2P = $got (after $(($(date +%s) - T0)) s)"
     up=$(curl -sf --max-time 2 "$QUERY" --data-urlencode 'query=up{job="blindrelay"}' |
         python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["result"][0]["value"][1])' 2>/dev/null)
-    [ "$up" = 1 ] && pass "Prometheus: up{job=\"blindrelay\"} = 1" || fail "Prometheus: up = '$up'"
+    if [ "$up" = 1 ]; then
+        pass "Prometheus: up{job=\"blindrelay\"} = 1"
+    else
+        fail "Prometheus: up = '$up'"
+    fi
 else
     fail "Prometheus did not return $C2P within ~30 s"
     tail -5 "$WORK/prometheus.log" | sed 's/^/    /'
@@ -146,15 +150,22 @@ fi
 kill -TERM "$PROM_PID" 2>/dev/null
 
 # Health endpoints, timed; other paths and methods.
-code() { curl -s -o /dev/null --max-time 5 -w '%{http_code}' "$@"; }
-for path in /healthz /readyz; do
-    c=$(code "$ADMIN$path")
-    t=$(curl -s -o /dev/null --max-time 5 -w '%{time_total}' "$ADMIN$path")
-    [ "$c" = 200 ] && pass "GET $path: 200 in ${t}s" || fail "GET $path: $c"
-done
-[ "$(code "$ADMIN/nope")" = 404 ] && pass "GET /nope: 404" || fail "GET /nope: not 404"
-[ "$(code -X POST "$ADMIN/metrics")" = 405 ] && pass "POST /metrics: 405" || fail "POST: not 405"
-[ "$(code -I "$ADMIN/metrics")" = 200 ] && pass "HEAD /metrics: 200" || fail "HEAD: not 200"
+# expect_code WANT WHAT CURL_ARGS...: the HTTP status must be WANT.
+expect_code() {
+    local want=$1 what=$2 got
+    shift 2
+    got=$(curl -s -o /dev/null --max-time 5 -w '%{http_code} in %{time_total} s' "$@")
+    if [ "${got%% *}" = "$want" ]; then
+        pass "$what: $got"
+    else
+        fail "$what: $got, expected $want"
+    fi
+}
+expect_code 200 "GET /healthz" "$ADMIN/healthz"
+expect_code 200 "GET /readyz" "$ADMIN/readyz"
+expect_code 404 "GET /nope" "$ADMIN/nope"
+expect_code 405 "POST /metrics" -X POST "$ADMIN/metrics"
+expect_code 200 "HEAD /metrics" -I "$ADMIN/metrics"
 server_stop
 
 # The bearer token.
@@ -162,12 +173,10 @@ TOKEN=tok-$$-$RANDOM$RANDOM
 printf '%s\n' "$TOKEN" >"$WORK/token"
 server_start token "127.0.0.1:$PORT" --relay-ip 127.0.0.1 --relay-ports 63700-63739 \
     --user "$USER:$PASS" --admin-listen "127.0.0.1:$ADMIN_PORT" --admin-token-file "$WORK/token"
-[ "$(code "$ADMIN/metrics")" = 401 ] && pass "token: 401 without it" || fail "token: not 401 without"
-[ "$(code -H "Authorization: Bearer wrong" "$ADMIN/metrics")" = 401 ] &&
-    pass "token: 401 with a wrong one" || fail "token: not 401 with a wrong token"
-[ "$(code -H "Authorization: Bearer $TOKEN" "$ADMIN/metrics")" = 200 ] &&
-    pass "token: 200 with it" || fail "token: not 200 with the token"
-[ "$(code "$ADMIN/healthz")" = 200 ] && pass "token: /healthz needs none" || fail "token: /healthz"
+expect_code 401 "token: /metrics without it" "$ADMIN/metrics"
+expect_code 401 "token: /metrics with a wrong one" -H "Authorization: Bearer wrong" "$ADMIN/metrics"
+expect_code 200 "token: /metrics with it" -H "Authorization: Bearer $TOKEN" "$ADMIN/metrics"
+expect_code 200 "token: /healthz needs none" "$ADMIN/healthz"
 if grep -qF "$TOKEN" "$SERVER_LOG"; then
     fail "the token appears in the server output"
 fi
