@@ -1,0 +1,94 @@
+# blindrelay-bench against the server under test: 10 relay-to-relay pairs
+# carry SRTP at 2000 packets/s for ~3 s over UDP, over TCP (RFC 8656 stream
+# framing) and with TURN REST credentials. Every packet must arrive and
+# authenticate: 0 SRTP auth failures, 0 lost, received == sent. No timing
+# assertions. Ports 62900-62949, relay ports 64000-64099.
+source "$(dirname "$0")/lib.sh"
+
+BENCH=$BUILD/blindrelay-bench
+need "$TESTCLIENT" "$BENCH"
+[ "$BR_TEST_SERVER" = coturn ] && need turnserver || need "$BUILD/blindrelay"
+
+PORT=$(pick_port 62900)
+SECRET=bench-secret-$$
+COMMON=(--relay-ip 127.0.0.1 --relay-ports 64000-64099 --realm test --allow-peer 127.0.0.0/8
+    --threads 2)
+
+# kv KEY LINE: the value of KEY in a key=value summary line.
+kv() {
+    tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"
+}
+
+# run_bench LABEL bench-args...: runs steady for 3 s and checks the summary.
+run_bench() {
+    local label=$1 out=$WORK/bench-$1.out line sent recv
+    shift
+    if ! timeout 60 "$BENCH" steady --server "127.0.0.1:$PORT" --pairs 10 --rate 2000 \
+        --duration 3 "$@" >"$out" 2>"$WORK/bench-$label.err"; then
+        fail "$label: blindrelay-bench failed"
+        tail -5 "$WORK/bench-$label.err" "$out" | sed 's/^/    /'
+        return
+    fi
+    line=$(grep '^mode=steady' "$out" | tail -1)
+    sent=$(kv sent "$line")
+    recv=$(kv received "$line")
+    if [ -z "$sent" ] || [ "$sent" -lt 5000 ]; then
+        fail "$label: too few packets sent ($sent): $line"
+    elif [ "$(kv auth_fail "$line")" != 0 ] || [ "$(kv lost "$line")" != 0 ] ||
+        [ "$recv" != "$sent" ] || [ "$(kv duplicates "$line")" != 0 ] ||
+        [ "$(kv bad "$line")" != 0 ]; then
+        fail "$label: $line"
+    else
+        pass "$label: sent $sent received $recv auth_fail 0 lost 0 p99 $(kv lat_p99_us "$line") us"
+    fi
+}
+
+# coturn_tcp_start: coturn as server_start makes it, but with TCP listening
+# (lib.sh turns TCP off for coturn to match blindrelay's old UDP-only days).
+coturn_tcp_start() {
+    local args a keep=()
+    mapfile -t args < <(coturn_args --listen "127.0.0.1:$PORT" "$@")
+    for a in "${args[@]}"; do
+        [ "$a" = --no-tcp ] || keep+=("$a")
+    done
+    SERVER_LOG=$WORK/coturn-tcp.log
+    spawn "$SERVER_LOG" turnserver "${keep[@]}"
+    SERVER_PID=$LAST_PID
+    for _ in $(seq 50); do
+        "$TESTCLIENT" binding --server "127.0.0.1:$PORT" --timeout 1 >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    die "coturn (TCP) did not answer on 127.0.0.1:$PORT"
+}
+
+log "static user over UDP and TCP (server: $BR_TEST_SERVER, port $PORT)"
+if [ "$BR_TEST_SERVER" = coturn ]; then
+    server_start static "127.0.0.1:$PORT" "${COMMON[@]}" --user u:p
+    run_bench udp --user u --password p
+    server_stop
+    coturn_tcp_start "${COMMON[@]}" --user u:p
+    sleep 0.3 # coturn opens its TCP listener after the UDP one
+    run_bench tcp --tcp --user u --password p
+    server_stop
+else
+    server_start static "127.0.0.1:$PORT" "${COMMON[@]}" --user u:p
+    run_bench udp --user u --password p
+    run_bench tcp --tcp --user u --password p
+    server_stop
+fi
+
+log "TURN REST credentials over UDP"
+server_start rest "127.0.0.1:$PORT" "${COMMON[@]}" --auth-secret "$SECRET"
+run_bench rest --secret "$SECRET"
+server_stop
+
+# The tool refuses targets off loopback before sending anything.
+if out=$("$BENCH" steady --server 192.0.2.1:3478 --user u --password p 2>&1); then
+    fail "non-loopback server accepted"
+elif grep -q 'only loopback' <<<"$out"; then
+    pass "non-loopback server refused: $out"
+else
+    fail "non-loopback server: unexpected message: $out"
+fi
+
+finish
