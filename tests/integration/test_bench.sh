@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # blindrelay-bench against the server under test: 10 relay-to-relay pairs
 # carry SRTP at 2000 packets/s for ~3 s over UDP, over TCP (RFC 8656 stream
 # framing) and with TURN REST credentials. Every packet must arrive and
@@ -7,7 +8,11 @@ source "$(dirname "$0")/lib.sh"
 
 BENCH=$BUILD/blindrelay-bench
 need "$TESTCLIENT" "$BENCH"
-[ "$BR_TEST_SERVER" = coturn ] && need turnserver || need "$BUILD/blindrelay"
+if [ "$BR_TEST_SERVER" = coturn ]; then
+    need turnserver
+else
+    need "$BUILD/blindrelay"
+fi
 
 PORT=$(pick_port 62900)
 SECRET=bench-secret-$$
@@ -53,6 +58,7 @@ coturn_tcp_start() {
     done
     SERVER_LOG=$WORK/coturn-tcp.log
     spawn "$SERVER_LOG" turnserver "${keep[@]}"
+    # shellcheck disable=SC2034 # read by server_stop in lib.sh
     SERVER_PID=$LAST_PID
     for _ in $(seq 50); do
         "$TESTCLIENT" binding --server "127.0.0.1:$PORT" --timeout 1 >/dev/null 2>&1 && return 0
