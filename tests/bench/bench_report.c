@@ -86,6 +86,8 @@ void bc_report_ctl(struct bc_report *r, const struct bc_ctx *ctx)
     bc_report_add(r, "ctl_timeouts", "%llu", (unsigned long long)ctx->st.timeouts);
     bc_report_add(r, "ctl_errors", "%llu", (unsigned long long)ctx->st.errors);
     bc_report_add(r, "tcp_closed", "%llu", (unsigned long long)ctx->st.tcp_closed);
+    bc_report_add(r, "garbage", "%llu", (unsigned long long)ctx->st.garbage);
+    bc_report_add(r, "stray", "%llu", (unsigned long long)ctx->st.stray);
 }
 
 /* A value is a JSON number when strtod takes all of it. */

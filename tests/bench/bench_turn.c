@@ -230,7 +230,7 @@ void bc_op_tick(struct bc_client *c, uint64_t now)
         return;
     }
     if (c->tcp || c->fd < 0) {
-        if (c->fd < 0 || now - c->op_start > BC_TCP_TIMEOUT_NS) {
+        if (c->fd < 0 || (now > c->op_start && now - c->op_start > BC_TCP_TIMEOUT_NS)) {
             c->ctx->st.timeouts++;
             bc_finish(c, c->fd < 0 ? -ECONNRESET : -ETIMEDOUT);
         }
