@@ -1,6 +1,7 @@
 /* blindrelay-bench: churn mode. --rate cycles per second, each on a fresh
  * socket (a new 5-tuple): Allocate (with its 401 round), CreatePermission
  * and ChannelBind to the client's own relayed address, Refresh LIFETIME 0.
+ * Each socket has its own loopback source address (see bc_source).
  * At most --window cycles run at once; a cycle due while all slots are busy
  * is skipped and counted. */
 #include "bench_load.h"
@@ -169,6 +170,7 @@ int bc_run_churn(struct bc_ctx *ctx, const struct bc_opts *o)
         ch.free_slots[ch.n_free++] = o->window - 1 - i;
     }
     ctx->h = (struct bc_handlers){.op_done_cb = bc_churn_done_cb, .arg = &ch};
+    ctx->rotate_src = true;
     ch.t0 = bc_now_ns();
     bc_churn_loop(&ch, o);
     for (unsigned i = 0; i < o->window; i++) {

@@ -73,6 +73,7 @@ struct bc_ctl_stats {
     uint64_t stray;  /* unmatched or undecodable STUN */
     uint64_t garbage;
     uint64_t tcp_closed;
+    uint64_t by_code[700]; /* final STUN error responses by code */
 };
 
 struct bc_ctx {
@@ -87,7 +88,9 @@ struct bc_ctx {
     struct bc_ctl_stats st;
     uint64_t send_drops; /* data packets the socket would not take */
     int tfd;             /* periodic timerfd, or -1 */
-    bool ticked;         /* the timerfd fired since the flag was cleared */
+    bool rotate_src;     /* churn: a new loopback source address per socket */
+    uint32_t src_seq;
+    bool ticked; /* the timerfd fired since the flag was cleared */
     uint8_t (*rxbuf)[BC_PKT_BUF];
 };
 

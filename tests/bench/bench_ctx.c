@@ -95,6 +95,23 @@ static void bc_set_bufs(int fd)
     }
 }
 
+/* Source address for c. Past ~28k ephemeral ports, more loopback source
+ * addresses give more 5-tuples. In churn every socket gets the next of
+ * 127.1-254.1-254.1: a server that keeps a released 5-tuple's session for a
+ * while (coturn answers 437) must not see the same tuple again soon. */
+static struct in_addr bc_source(struct bc_ctx *ctx, const struct bc_client *c)
+{
+    uint32_t n = ctx->rotate_src ? ctx->src_seq++ % (254u * 254u) : 0;
+    struct in_addr a;
+
+    if (ctx->rotate_src) {
+        a.s_addr = htonl(0x7f000001u | (1u + n / 254u) << 16 | (1u + n % 254u) << 8);
+    } else {
+        a.s_addr = htonl(0x7f000001u + (c->id / BC_PER_SOURCE << 8));
+    }
+    return a;
+}
+
 static int bc_connect(struct bc_ctx *ctx, struct bc_client *c, bool big)
 {
     const union turn_addr *srv = &ctx->o->server;
@@ -108,12 +125,11 @@ static int bc_connect(struct bc_ctx *ctx, struct bc_client *c, bool big)
     if (big) {
         bc_set_bufs(c->fd);
     }
-    if (srv->sa.sa_family == AF_INET && c->id >= BC_PER_SOURCE) {
-        /* past ~28k ephemeral ports, more source addresses give more 5-tuples */
-        struct sockaddr_in src = {.sin_family = AF_INET};
-
-        src.sin_addr.s_addr = htonl(0x7f000001u + (c->id / BC_PER_SOURCE << 8));
-        if (bind(c->fd, (struct sockaddr *)&src, sizeof(src)) != 0) {
+    if (srv->sa.sa_family == AF_INET && (ctx->rotate_src || c->id >= BC_PER_SOURCE)) {
+        if (bind(c->fd,
+                 (struct sockaddr *)&(struct sockaddr_in){.sin_family = AF_INET,
+                                                          .sin_addr = bc_source(ctx, c)},
+                 sizeof(struct sockaddr_in)) != 0) {
             return -errno;
         }
     }

@@ -2,7 +2,9 @@
  * --step-secs; a step is judged --grace-ms after it ends (while the next one
  * runs). The ramp stops at the first step losing --loss-pct or more and
  * names the bound: "server" when the generator sent what was due,
- * "generator" when it could not (or its CPU was saturated), "max-rate". */
+ * "generator" when it could not (or its CPU was saturated), "max-rate".
+ * best_rate is the highest step under the threshold that the generator
+ * actually sent (at least 98% of its slots). */
 #include "bench_load.h"
 
 #include <stdio.h>
@@ -54,8 +56,9 @@ static void bc_ramp_judge(struct bc_load *l, unsigned k)
         rs->failed = (int)k;
         rs->bound = bc_step_kept_up(st) && bc_step_cpu(st) < 0.95 ? "server" : "generator";
     } else if (rs->failed < 0) {
-        rs->best = (int)k;
-        if (rs->behind >= 2) {
+        if (rs->behind == 0) {
+            rs->best = (int)k; /* a rate counts only if it was actually sent */
+        } else if (rs->behind >= 2) {
             rs->bound = "generator";
         }
     }
@@ -117,9 +120,10 @@ static void bc_ramp_report(struct bc_load *l)
     }
     bc_report_add(r, "bound", "%s", rs->bound);
     bc_report_add(r, "steps", "%u", l->nsteps);
-    bc_report_add(r, "best_rate", "%u", rs->best >= 0 ? l->steps[rs->best].rate : 0);
     if (rs->best >= 0) {
         bc_ramp_report_step(r, "best", &l->steps[rs->best]);
+    } else {
+        bc_report_add(r, "best_rate", "0");
     }
     if (rs->failed >= 0) {
         bc_ramp_report_step(r, "fail", &l->steps[rs->failed]);

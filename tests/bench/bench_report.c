@@ -87,6 +87,14 @@ void bc_report_ctl(struct bc_report *r, const struct bc_ctx *ctx)
     bc_report_add(r, "ctl_errors", "%llu", (unsigned long long)ctx->st.errors);
     bc_report_add(r, "tcp_closed", "%llu", (unsigned long long)ctx->st.tcp_closed);
     bc_report_add(r, "garbage", "%llu", (unsigned long long)ctx->st.garbage);
+    for (unsigned code = 0; code < 700; code++) {
+        char key[16];
+
+        if (ctx->st.by_code[code]) {
+            snprintf(key, sizeof(key), "error_%u", code);
+            bc_report_add(r, key, "%llu", (unsigned long long)ctx->st.by_code[code]);
+        }
+    }
     bc_report_add(r, "stray", "%llu", (unsigned long long)ctx->st.stray);
 }
 

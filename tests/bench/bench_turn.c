@@ -198,6 +198,9 @@ static void bc_failure(struct bc_client *c, const struct stun_msg *m, uint64_t n
         c->allocated = false; /* already gone */
     }
     c->ctx->st.errors++;
+    if (code > 0 && code < 700) {
+        c->ctx->st.by_code[code]++;
+    }
     bc_finish(c, code ? code : -EPROTO);
 }
 
