@@ -129,15 +129,30 @@ python3 "$WORK/scan.py" <(cat "$SPEC"; echo "http $WORK/selfcheck.value") >/dev/
     die "self-check: a /metrics value equal to a port must not count as a leak"
 pass "self-check: the search finds planted usernames, addresses (4 bytes, XOR-mapped) and ports"
 
+# writes_in STRACE_LOG: the successful calls that create or open a file
+# for writing (character devices such as /dev/null aside).
+writes_in() {
+    grep -E 'O_WRONLY|O_RDWR|O_CREAT|O_TRUNC|O_APPEND|(^|[ ])(creat|mkdir|mkdirat|rename|renameat2?|link|linkat|symlink|symlinkat|truncate|mknod|mknodat)\(' \
+        "$1" | grep -v ' = -1 ' | grep -vE '"/dev/(null|urandom|random|tty)"'
+}
+
 STRACE=()
 if command -v strace >/dev/null && strace -f -qq -o /dev/null true 2>/dev/null; then
     # LeakSanitizer cannot run under ptrace; the other tests check leaks
-    STRACE=(strace -f -qq -e trace=%file -e signal=none -o "$WORK/strace.log")
+    STRACE=(strace -f -qq -e trace=%file -e signal=none -o)
+    # self-check: a process that writes a file is caught
+    "${STRACE[@]}" "$WORK/strace-selfcheck.log" sh -c "echo x >'$WORK/probe'"
+    STRACE+=("$WORK/strace.log")
+    writes_in "$WORK/strace-selfcheck.log" | grep -q probe ||
+        die "self-check: the strace filter misses a file written by a traced process"
 else
     log "note: strace unavailable: created files found by find only"
 fi
 
 spawn "$WORK/peer.log" turnutils_peer -L "$PEER_IP" -p "$PEER_PORT"
+for fd in /proc/"$$"/fd/*; do
+    readlink "$fd"
+done >"$WORK/inherited.txt" 2>/dev/null
 touch "$WORK/marker"
 sleep 1.1 # find -newer has one-second granularity on some filesystems
 LOG=$WORK/daemon.log
@@ -228,12 +243,14 @@ import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(('${CLIENT_IPS[3]}', 0)); s.sendto(b'\x17\x03\x03garbage', ('127.0.0.1', $PORT))"
 scrape_all
 
-# Files the daemon holds open, other than its captured stdout and stderr.
+# Files the daemon holds open, other than its captured stdout and stderr and
+# what it inherited from this script (ctest leaves its log open, for one).
 for fd in /proc/"$DAEMON_PID"/fd/*; do
     target=$(readlink "$fd" 2>/dev/null) || continue
     case $target in
     socket:* | pipe:* | anon_inode:* | /dev/* | "$LOG") ;;
-    *) echo "open file: $target" >>"$WORK/created.txt" ;;
+    *) grep -qxF "$target" "$WORK/inherited.txt" ||
+        echo "open file: $target" >>"$WORK/created.txt" ;;
     esac
 done
 
@@ -254,10 +271,7 @@ echo "log $LOG" >>"$SPEC"
 # (strace) any path it opened for writing or created anywhere.
 find "$RUN" "$HOMEDIR" "$TMPD" -newer "$WORK/marker" -type f >>"$WORK/created.txt"
 if [ ${#STRACE[@]} -gt 0 ]; then
-    grep -E 'O_WRONLY|O_RDWR|O_CREAT|O_TRUNC|O_APPEND|(^|[ ])(creat|mkdir|mkdirat|rename|renameat2?|link|linkat|symlink|symlinkat|truncate|mknod|mknodat)\(' \
-        "$WORK/strace.log" | grep -v ' = -1 ' |
-        grep -vE '"/dev/(null|urandom|random|tty|shm/[^"]*asan[^"]*)"' |
-        sed 's/^/strace: /' >>"$WORK/created.txt"
+    writes_in "$WORK/strace.log" | sed 's/^/strace: /' >>"$WORK/created.txt"
 fi
 touch "$WORK/created.txt"
 if [ -s "$WORK/created.txt" ]; then
