@@ -170,6 +170,10 @@ static void connections(struct out *o, const struct relay_stats *r)
     single(o, "blindrelay_connections_garbage_closed_total", "counter",
            "TCP and TLS connections closed for a frame that is neither STUN nor ChannelData.",
            r->stream_garbage);
+    single(o, "blindrelay_packets_relayed_in_worker_total", "counter",
+           "Relay-to-relay packets between two allocations of one worker, handed over without "
+           "a trip through the kernel (also counted in blindrelay_packets_relayed_total).",
+           r->relayed_in_worker);
 }
 
 static void process(struct out *o, const struct admin_process *p, unsigned workers)
