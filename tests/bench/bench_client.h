@@ -88,7 +88,7 @@ struct bc_ctx {
     struct bc_ctl_stats st;
     uint64_t send_drops; /* data packets the socket would not take */
     int tfd;             /* periodic timerfd, or -1 */
-    bool rotate_src;     /* churn: a new loopback source address per socket */
+    bool rotate_src;     /* churn, TCP: a new loopback source address per socket */
     uint32_t src_seq;
     bool ticked; /* the timerfd fired since the flag was cleared */
     uint8_t (*rxbuf)[BC_PKT_BUF];

@@ -28,6 +28,8 @@ int bc_ctx_init(struct bc_ctx *ctx, const struct bc_opts *o)
     memset(ctx, 0, sizeof(*ctx));
     ctx->o = o;
     ctx->tfd = -1;
+    /* servers cap TCP connections per client address (blindrelay: 32) */
+    ctx->rotate_src = o->tcp;
     ctx->epfd = epoll_create1(EPOLL_CLOEXEC);
     ctx->rxbuf = calloc(BC_BATCH, BC_PKT_BUF);
     if (ctx->epfd < 0 || !ctx->rxbuf) {
@@ -96,9 +98,10 @@ static void bc_set_bufs(int fd)
 }
 
 /* Source address for c. Past ~28k ephemeral ports, more loopback source
- * addresses give more 5-tuples. In churn every socket gets the next of
- * 127.1-254.1-254.1: a server that keeps a released 5-tuple's session for a
- * while (coturn answers 437) must not see the same tuple again soon. */
+ * addresses give more 5-tuples. In churn and over TCP every socket gets the
+ * next of 127.1-254.1-254.1: a server that keeps a released 5-tuple's
+ * session for a while (coturn answers 437) must not see the same tuple
+ * again soon, and per-address TCP connection caps must not bite. */
 static struct in_addr bc_source(struct bc_ctx *ctx, const struct bc_client *c)
 {
     uint32_t n = ctx->rotate_src ? ctx->src_seq++ % (254u * 254u) : 0;
