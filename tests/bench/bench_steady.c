@@ -106,8 +106,11 @@ int bc_load_begin(struct bc_load *l, struct bc_ctx *ctx, const struct bc_opts *o
         err = bc_ctx_ticker(ctx, 1000000u);
     }
     if (err) {
-        fprintf(stderr, "blindrelay-bench: setup failed: %u of %u clients (%s)\n", l->setup_failed,
-                l->n, strerror(-err));
+        fprintf(stderr,
+                "blindrelay-bench: setup failed: %u of %u clients (%s; %llu timed out, "
+                "%llu error responses, %llu connections closed)\n",
+                l->setup_failed, l->n, strerror(-err), (unsigned long long)ctx->st.timeouts,
+                (unsigned long long)ctx->st.errors, (unsigned long long)ctx->st.tcp_closed);
         bc_load_teardown(l);
         bc_load_free(l);
     }

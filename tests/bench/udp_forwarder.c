@@ -198,6 +198,19 @@ static int fw_setup(struct fw *fw, const union turn_addr *listen)
     return epoll_ctl(fw->ep, EPOLL_CTL_ADD, fw->y, &ev);
 }
 
+static void fw_free(struct fw *fw)
+{
+    int fds[] = {fw->f, fw->x, fw->y, fw->ep};
+
+    for (unsigned i = 0; i < 4; i++) {
+        if (fds[i] >= 0) {
+            close(fds[i]);
+        }
+    }
+    free(fw->table);
+    free(fw->buf);
+}
+
 static void fw_run(struct fw *fw, double secs)
 {
     struct timespec ts;
@@ -260,11 +273,13 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     if (fw_setup(&fw, &listen) != 0) {
         fprintf(stderr, "udp-forwarder: setup failed: %s\n", strerror(errno));
+        fw_free(&fw);
         return 1;
     }
     fprintf(stderr, "udp-forwarder: listening\n");
     fw_run(&fw, secs);
     printf("forwarded=%llu registered=%llu dropped=%llu\n", (unsigned long long)fw.forwarded,
            (unsigned long long)fw.registered, (unsigned long long)fw.dropped);
+    fw_free(&fw);
     return 0;
 }
