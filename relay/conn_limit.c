@@ -47,10 +47,7 @@ static unsigned slot_of(const struct conn_limit *cl, const union turn_addr *addr
     uint64_t h;
 
     turn_addr_set_port(&ip, 0);
-    h = (turn_addr_hash(&ip) ^ cl->seed) * 0x9E3779B97F4A7C15ull;
-    h ^= h >> 29;
-    h *= 0xBF58476D1CE4E5B9ull;
-    h ^= h >> 32;
+    h = turn_addr_hash(&ip, cl->seed);
     return (unsigned)(h % SLOTS);
 }
 

@@ -9,8 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <event2/thread.h>
-
 #include "admin/admin.h"
 #include "log.h"
 #include "netinfo.h"
@@ -204,7 +202,6 @@ struct daemon *daemon_new(const struct br_config *cfg)
         .max_channels = cfg->max_channels,
         .rfc5766_channels = cfg->rfc5766_channels,
     };
-    evthread_use_pthreads();
     d->n_workers = cfg->threads ? cfg->threads : (unsigned)(cores > 0 ? cores : 1);
     d->workers = calloc(d->n_workers, sizeof(*d->workers));
     if (!d->workers) {

@@ -44,7 +44,8 @@ void peer_path_cb(evutil_socket_t fd, short what, void *arg)
  * kernel would carry it from one relay socket to the other only to hand it
  * back: deliver it directly instead, as coming from the sender's relayed
  * address, through the same permission and channel checks. */
-void peer_path_forward(struct worker *w, const struct turn_forward *fwd, uint8_t *data)
+void peer_path_forward(struct worker *w, const struct turn_forward *fwd, uint8_t *data,
+                       uint64_t now)
 {
     struct turn_relay *dst = worker_local_relay(w, &fwd->peer);
 

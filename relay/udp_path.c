@@ -47,7 +47,7 @@ static void on_datagram(struct worker *w, struct udp_listener *l, unsigned i, st
         break;
     case TURN_FORWARD:
         /* fwd.data points into our own receive buffer */
-        peer_path_forward(w, &fwd, (uint8_t *)fwd.data);
+        peer_path_forward(w, &fwd, (uint8_t *)fwd.data, now.mono);
         break;
     case TURN_DROP:
         break;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -172,6 +173,30 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     stream_tick(w, now);
 }
 
+/* The loop has no locks (libevent's thread support is off): another
+ * thread asks it to stop by writing to this eventfd. */
+static void stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct worker *w = arg;
+
+    event_base_loopbreak(w->base);
+}
+
+static int stop_event(struct worker *w)
+{
+    int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+    if (fd < 0) {
+        return -errno;
+    }
+    w->stop = event_new(w->base, fd, EV_READ | EV_PERSIST, stop_cb, w);
+    if (!w->stop || event_add(w->stop, NULL) < 0) {
+        close(fd);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
 static int open_listeners(struct worker *w, char *what, size_t what_len)
 {
     const struct relay_env *env = w->env;
@@ -216,6 +241,9 @@ static int worker_setup(struct worker *w, char *what, size_t what_len)
     w->tick = w->base ? event_new(w->base, -1, EV_PERSIST, tick_cb, w) : NULL;
     if (!w->tick || !w->bufs || event_add(w->tick, &second) < 0) {
         return -ENOMEM;
+    }
+    if ((err = stop_event(w)) < 0) {
+        return err;
     }
     worker_batch_init(w);
     size_t span = (size_t)w->env->port_max - w->env->port_min + 1;
@@ -271,7 +299,8 @@ int worker_start(struct worker *w)
 void worker_stop(struct worker *w)
 {
     if (w->running) {
-        event_base_loopbreak(w->base);
+        uint64_t one = 1;
+        (void)write(event_get_fd(w->stop), &one, sizeof(one));
         pthread_join(w->thread, NULL);
         w->running = false;
     }
@@ -292,6 +321,11 @@ void worker_free(struct worker *w)
     }
     if (w->tick) {
         event_free(w->tick);
+    }
+    if (w->stop) {
+        int fd = event_get_fd(w->stop);
+        event_free(w->stop);
+        close(fd);
     }
     if (w->base) {
         event_base_free(w->base);

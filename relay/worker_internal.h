@@ -70,6 +70,7 @@ struct worker {
     unsigned index;
     struct event_base *base;
     struct event *tick;
+    struct event *stop; /* an eventfd: worker_stop wakes the loop through it */
     pthread_t thread;
     bool running;
     struct turn_server *turn;
@@ -130,7 +131,8 @@ void peer_path_cb(evutil_socket_t fd, short what, void *arg);
  * relayed address in this worker, it is handed over in place (the kernel
  * would only loop it back); otherwise it is sent from the relay socket.
  * data is fwd->data, writable, with TURN_HEADROOM before it. */
-void peer_path_forward(struct worker *w, const struct turn_forward *fwd, uint8_t *data);
+void peer_path_forward(struct worker *w, const struct turn_forward *fwd, uint8_t *data,
+                       uint64_t now);
 
 /* The relay socket of this worker whose advertised address is a, or NULL. */
 struct turn_relay *worker_local_relay(struct worker *w, const union turn_addr *a);

@@ -19,47 +19,23 @@ socklen_t turn_addr_len(const union turn_addr *a)
     }
 }
 
-bool turn_addr_ip_equal(const union turn_addr *a, const union turn_addr *b)
+/* A multiply-xorshift mix of the address words and the port. */
+uint32_t turn_addr_hash(const union turn_addr *a, uint64_t seed)
 {
-    if (a->sa.sa_family != b->sa.sa_family) {
-        return false;
-    }
-    if (a->sa.sa_family == AF_INET) {
-        return a->in4.sin_addr.s_addr == b->in4.sin_addr.s_addr;
-    }
-    if (a->sa.sa_family == AF_INET6) {
-        return memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16) == 0;
-    }
-    return false;
-}
-
-bool turn_addr_equal(const union turn_addr *a, const union turn_addr *b)
-{
-    return turn_addr_ip_equal(a, b) && turn_addr_port(a) == turn_addr_port(b);
-}
-
-/* FNV-1a over the address bytes and port; tables are keyed by it and the
- * hash seed is per process (see turn_alloc). */
-uint32_t turn_addr_hash(const union turn_addr *a)
-{
-    const uint8_t *p;
-    size_t n;
-    uint32_t h = 2166136261u;
-    uint16_t port = turn_addr_port(a);
+    uint64_t h = seed ^ a->in4.sin_port;
 
     if (a->sa.sa_family == AF_INET6) {
-        p = a->in6.sin6_addr.s6_addr;
-        n = 16;
+        uint64_t w[2];
+        __builtin_memcpy(w, &a->in6.sin6_addr, 16);
+        h ^= w[0] * 0x9E3779B97F4A7C15ull ^ w[1];
     } else {
-        p = (const uint8_t *)&a->in4.sin_addr.s_addr;
-        n = 4;
+        h ^= (uint64_t)a->in4.sin_addr.s_addr << 16;
     }
-    for (size_t i = 0; i < n; i++) {
-        h = (h ^ p[i]) * 16777619u;
-    }
-    h = (h ^ (port & 0xff)) * 16777619u;
-    h = (h ^ (port >> 8)) * 16777619u;
-    return h;
+    h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 31;
+    h *= 0x94D049BB133111EBull;
+    h ^= h >> 29;
+    return (uint32_t)h;
 }
 
 void turn_addr_canonical(union turn_addr *a)

@@ -19,14 +19,29 @@ union turn_addr {
 /* Length to pass to the kernel for this address (0 if the family is unset). */
 socklen_t turn_addr_len(const union turn_addr *a);
 
-/* Address and port equal (family, address bytes, port; scope ignored). */
-bool turn_addr_equal(const union turn_addr *a, const union turn_addr *b);
+/* Address equal, port ignored. Inline: the packet path calls it. */
+static inline bool turn_addr_ip_equal(const union turn_addr *a, const union turn_addr *b)
+{
+    if (a->sa.sa_family != b->sa.sa_family) {
+        return false;
+    }
+    if (a->sa.sa_family == AF_INET) {
+        return a->in4.sin_addr.s_addr == b->in4.sin_addr.s_addr;
+    }
+    return a->sa.sa_family == AF_INET6 &&
+           __builtin_memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16) == 0;
+}
 
-/* Address equal, port ignored. */
-bool turn_addr_ip_equal(const union turn_addr *a, const union turn_addr *b);
+/* Address and port equal (family, address bytes, port; scope ignored). The
+ * port sits at the same offset in both families. */
+static inline bool turn_addr_equal(const union turn_addr *a, const union turn_addr *b)
+{
+    return a->in4.sin_port == b->in4.sin_port && turn_addr_ip_equal(a, b);
+}
 
-/* Hash of address and port, for per-worker tables. */
-uint32_t turn_addr_hash(const union turn_addr *a);
+/* Hash of address and port under a per-process random seed, for tables
+ * that clients should not be able to aim at one bucket. */
+uint32_t turn_addr_hash(const union turn_addr *a, uint64_t seed);
 
 /* Rewrites an IPv4-mapped IPv6 address (::ffff:a.b.c.d) as plain IPv4 so that
  * every check sees one form. Other addresses are left alone. */

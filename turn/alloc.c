@@ -14,19 +14,15 @@ struct turn_alloc_table {
     struct turn_alloc **buckets;
     size_t n_buckets; /* power of two */
     size_t count;
-    uint32_t seed; /* per process, so clients cannot aim at one chain */
+    uint64_t seed; /* per process, so clients cannot aim at one chain */
     struct turn_alloc *head;
 };
 
+/* The client address decides the bucket: a server address or transport
+ * shared by many clients adds nothing to spread them. */
 static uint32_t tuple_hash(const struct turn_alloc_table *t, const struct turn_tuple *tuple)
 {
-    uint32_t h = turn_addr_hash(&tuple->client) ^ t->seed;
-
-    h ^= turn_addr_hash(&tuple->server) * 31u + tuple->transport;
-    h ^= h >> 16;
-    h *= 0x45d9f3bu;
-    h ^= h >> 16;
-    return h;
+    return turn_addr_hash(&tuple->client, t->seed);
 }
 
 static bool tuple_equal(const struct turn_tuple *a, const struct turn_tuple *b)
@@ -49,7 +45,7 @@ int turn_alloc_table_new(struct turn_alloc_table **out)
         return -ENOMEM;
     }
     if (RAND_bytes((unsigned char *)&t->seed, sizeof(t->seed)) != 1) {
-        t->seed = 0x9e3779b9u;
+        t->seed = 0x9e3779b97f4a7c15ull;
     }
     *out = t;
     return 0;
