@@ -84,6 +84,43 @@ static void check_relay_ip(const union turn_addr *ip, const char *key)
     close(fd);
 }
 
+/* Workers bind with SO_REUSEPORT, which would let a second daemon on the
+ * same address silently share the clients of the first. A plain bind
+ * first makes that a clear error instead. */
+static void probe_listen(const union turn_addr *addr, int type, const char *key)
+{
+    int one = 1, fd = socket(addr->sa.sa_family, type | SOCK_CLOEXEC, 0);
+    char text[64];
+
+    if (fd < 0) {
+        br_fatal("%s: %s", key, strerror(errno));
+    }
+    if (addr->sa.sa_family == AF_INET6) {
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    }
+    if (type == SOCK_STREAM) {
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    }
+    if (bind(fd, &addr->sa, turn_addr_len(addr)) < 0) {
+        br_fatal("%s: %s %s: %s", key, type == SOCK_STREAM ? "tcp" : "udp",
+                 turn_addr_format(addr, text, sizeof(text)), strerror(errno));
+    }
+    close(fd);
+}
+
+static void probe_listeners(const struct br_config *cfg)
+{
+    for (size_t i = 0; i < cfg->n_listen; i++) {
+        probe_listen(&cfg->listen[i], SOCK_DGRAM, "listen");
+        if (cfg->tcp) {
+            probe_listen(&cfg->listen[i], SOCK_STREAM, "listen");
+        }
+    }
+    for (size_t i = 0; i < cfg->n_tls_listen; i++) {
+        probe_listen(&cfg->tls_listen[i], SOCK_STREAM, "tls-listen");
+    }
+}
+
 static void build_env(struct daemon *d)
 {
     const struct br_config *cfg = d->cfg;
@@ -189,6 +226,7 @@ struct daemon *daemon_new(const struct br_config *cfg)
         br_fatal("out of memory");
     }
     d->cfg = cfg;
+    probe_listeners(cfg);
     build_env(d);
     build_policy(d);
     build_auth(d);
