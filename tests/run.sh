@@ -28,7 +28,8 @@ stage_done() {
 }
 
 PACKAGES="build-essential cmake pkg-config git libevent-dev libssl-dev libsrtp2-dev
-libmicrohttpd-dev libcriterion-dev coturn clang clang-format python3-aioice iproute2 openssl prometheus curl strace"
+libmicrohttpd-dev libcriterion-dev coturn clang clang-format python3-aioice iproute2 openssl prometheus curl strace
+chromium chromium-driver libnss3-tools valgrind"
 
 missing=""
 for p in $PACKAGES; do
