@@ -158,8 +158,8 @@ static void build_env(struct daemon *d)
 static void build_policy(struct daemon *d)
 {
     const struct br_config *cfg = d->cfg;
-    const union turn_addr *self[] = {&d->env.relay_ip4, &d->env.relay_ip6, &cfg->external_ip4,
-                                     &cfg->external_ip6};
+    const union turn_addr *relay[] = {&d->env.relay_ip4, &d->env.relay_ip6, &cfg->external_ip4,
+                                      &cfg->external_ip6};
 
     if (turn_policy_new(&d->policy) < 0) {
         br_fatal("out of memory");
@@ -175,9 +175,9 @@ static void build_policy(struct daemon *d)
         }
     }
     netinfo_add_self(d->policy);
-    for (size_t i = 0; i < sizeof(self) / sizeof(self[0]); i++) {
-        if (self[i]->sa.sa_family) {
-            turn_policy_add_self(d->policy, self[i]);
+    for (size_t i = 0; i < sizeof(relay) / sizeof(relay[0]); i++) {
+        if (relay[i]->sa.sa_family) {
+            turn_policy_add_relay(d->policy, relay[i]);
         }
     }
     for (size_t i = 0; i < cfg->n_listen; i++) {

@@ -35,6 +35,8 @@ struct turn_policy {
     union turn_addr self[TURN_POLICY_MAX_SELF];
     unsigned n_self_ports;
     uint16_t self_ports[TURN_POLICY_MAX_SELF];
+    unsigned n_relay;
+    union turn_addr relay[TURN_POLICY_MAX_SELF]; /* relay-ip and external-ip */
     uint16_t relay_min;
     uint16_t relay_max; /* relay_min > relay_max: no relay range declared */
 };
@@ -222,6 +224,22 @@ int turn_policy_add_self(struct turn_policy *policy, const union turn_addr *ip)
     return 0;
 }
 
+int turn_policy_add_relay(struct turn_policy *policy, const union turn_addr *ip)
+{
+    int err = turn_policy_add_self(policy, ip);
+
+    if (err < 0 || is_wildcard(ip)) {
+        return err;
+    }
+    if (policy->n_relay == TURN_POLICY_MAX_SELF) {
+        return -ENOSPC;
+    }
+    policy->relay[policy->n_relay] = *ip;
+    turn_addr_canonical(&policy->relay[policy->n_relay]);
+    turn_addr_set_port(&policy->relay[policy->n_relay++], 0);
+    return 0;
+}
+
 int turn_policy_add_self_port(struct turn_policy *policy, uint16_t port)
 {
     assert(policy);
@@ -276,6 +294,16 @@ static bool is_self(const struct turn_policy *policy, const union turn_addr *a)
     return false;
 }
 
+static bool is_relay(const struct turn_policy *policy, const union turn_addr *a)
+{
+    for (unsigned i = 0; i < policy->n_relay; i++) {
+        if (turn_addr_ip_equal(&policy->relay[i], a)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static bool is_self_port(const struct turn_policy *policy, uint16_t port)
 {
     for (unsigned i = 0; i < policy->n_self_ports; i++) {
@@ -307,8 +335,12 @@ bool turn_policy_allowed(const struct turn_policy *policy, const union turn_addr
     if (set_match(&policy->allow, &a)) {
         return true;
     }
-    if (self && (port < policy->relay_min || port > policy->relay_max)) {
-        return false;
+    if (self) {
+        /* a relay address of ours on a relay port reaches only another
+         * allocation, which enforces its own permissions: relay to relay is
+         * allowed even when that address is private or loopback. Every other
+         * address and port of the host is refused. */
+        return is_relay(policy, &a) && port >= policy->relay_min && port <= policy->relay_max;
     }
     return !set_match(&policy->defaults, &a);
 }

@@ -29,6 +29,10 @@ int turn_policy_add_rule(struct turn_policy *policy, const char *cidr, bool allo
  * Returns 0, -EINVAL (not IPv4/IPv6) or -ENOSPC (more than
  * TURN_POLICY_MAX_SELF). */
 int turn_policy_add_self(struct turn_policy *policy, const union turn_addr *ip);
+/* Declares an address relay sockets bind to or advertise (relay-ip,
+ * external-ip): on relay ports it is a legitimate peer (relay to relay),
+ * even in a default-denied range. Also declares it self. */
+int turn_policy_add_relay(struct turn_policy *policy, const union turn_addr *ip);
 /* Declares a port the server listens on (STUN/TURN, TLS, admin). Returns 0
  * or -ENOSPC (more than TURN_POLICY_MAX_SELF). */
 int turn_policy_add_self_port(struct turn_policy *policy, uint16_t port);
@@ -40,8 +44,8 @@ void turn_policy_set_relay_ports(struct turn_policy *policy, uint16_t min, uint1
 /* Decides for one peer (address and port), after canonicalising
  * IPv4-mapped IPv6. Order: a self IP on a listening port is always refused
  * (a loop through the server); then deny-peer rules; then allow-peer rules;
- * then a self IP outside the relay range is refused; then the default-denied
- * ranges are refused; anything else is allowed. */
+ * then a self IP is allowed only if it is a relay address on a relay port;
+ * then the default-denied ranges are refused; anything else is allowed. */
 bool turn_policy_allowed(const struct turn_policy *policy, const union turn_addr *peer);
 
 #endif

@@ -251,10 +251,17 @@ Test(policy, self_on_listening_port_always_refused)
     cr_expect(allowed("2606:2800:220:1::2", 3478));
 }
 
+static void declare_relay(const char *ip)
+{
+    union turn_addr a = peer(ip, 0);
+    cr_assert_eq(turn_policy_add_relay(pol, &a), 0);
+}
+
 Test(policy, self_outside_relay_range)
 {
-    declare_self("93.184.216.34");
-    declare_self("::ffff:198.51.100.1"); /* stored as IPv4 */
+    declare_relay("93.184.216.34");
+    declare_relay("::ffff:198.51.100.1"); /* stored as IPv4 */
+    declare_self("93.184.216.40");        /* a host address, not a relay address */
     cr_assert_eq(turn_policy_add_self_port(pol, 3478), 0);
 
     /* No relay range declared yet: the self address is refused on any port. */
@@ -266,8 +273,13 @@ Test(policy, self_outside_relay_range)
     cr_expect(allowed("::ffff:93.184.216.34", 50000));
     cr_expect(!allowed("93.184.216.34", 49151));
     cr_expect(!allowed("93.184.216.34", 22));
-    /* Inside the relay range a default-denied self address stays denied. */
-    cr_expect(!allowed("198.51.100.1", 50000));
+    /* A relay address in a default-denied range is still a relay address:
+     * relay to relay works on private and loopback relay addresses. */
+    cr_expect(allowed("198.51.100.1", 50000));
+    cr_expect(!allowed("198.51.100.1", 22));
+    /* Other addresses of the host are refused on every port. */
+    cr_expect(!allowed("93.184.216.40", 50000));
+    cr_expect(!allowed("93.184.216.40", 22));
 
     /* An allow rule lets the operator reach a self port outside the range,
      * but never a listening port. */
