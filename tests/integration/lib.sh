@@ -210,3 +210,105 @@ expect_client() {
         echo "$out" | sed 's/^/    /'
     fi
 }
+
+# --- TURN over TCP and TLS -------------------------------------------------
+
+# Debian's python3 (the tests' helpers use the standard library only).
+# shellcheck disable=SC2034 # used by the scripts that source this file
+PYTHON=${BR_PYTHON:-/usr/bin/python3}
+
+# True if nothing listens on TCP or UDP port $1.
+port_free() {
+    udp_port_free "$1" && ! ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
+}
+
+# The first port in [$1, $1+50) free for both UDP and TCP.
+pick_stream_port() {
+    local p
+    for p in $(seq "$1" $(($1 + 49))); do
+        if port_free "$p"; then
+            echo "$p"
+            return 0
+        fi
+    done
+    die "no free UDP+TCP port near $1"
+}
+
+# make_cert NAME CN: a self-signed EC P-256 certificate for CN (valid two
+# days) in $WORK/NAME.pem and its key in $WORK/NAME.key.
+make_cert() {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+        -subj "/CN=$2" -keyout "$WORK/$1.key" -out "$WORK/$1.pem" >"$WORK/$1.openssl.log" 2>&1 ||
+        die "openssl cannot make a certificate for $2: $(tail -1 "$WORK/$1.openssl.log")"
+}
+
+# wait_tcp ADDR:PORT: waits (at most ~5 s) until a TCP connect succeeds.
+wait_tcp() {
+    local host=${1%:*} port=${1##*:}
+    for _ in $(seq 50); do
+        if timeout 1 bash -c "exec 3<>/dev/tcp/$host/$port" 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    die "nothing accepts TCP connections on $1"
+}
+
+# tls_subject ADDR:PORT: the subject of the certificate a new TLS connection
+# gets, as openssl prints it ("subject=CN = a.test"), or nothing.
+tls_subject() {
+    timeout 10 openssl s_client -connect "$1" -alpn stun.turn </dev/null 2>/dev/null |
+        openssl x509 -noout -subject 2>/dev/null
+}
+
+# server_start_stream NAME ADDR:PORT TLS_ADDR:PORT CERT KEY [flags...]:
+# server_start with the TCP listener on ADDR:PORT and a TLS listener; waits
+# for both. Against coturn, --tcp/--tls-listen are translated to coturn's
+# listening ports (coturn_args turns TCP and TLS off; they are turned back on).
+server_start_stream() {
+    local name=$1 listen=$2 tls=$3 cert=$4 key=$5
+    shift 5
+    if [ "$BR_TEST_SERVER" = coturn ]; then
+        local args a
+        mapfile -t args < <(coturn_args --listen "$listen" "$@" 2>/dev/null)
+        local keep=()
+        for a in "${args[@]}"; do
+            case $a in --no-tls | --no-tcp) ;; *) keep+=("$a") ;; esac
+        done
+        SERVER_LOG=$WORK/$name.log
+        spawn "$SERVER_LOG" turnserver "${keep[@]}" --tls-listening-port="${tls##*:}" \
+            --cert="$cert" --pkey="$key"
+        SERVER_PID=$LAST_PID
+        for _ in $(seq 50); do
+            "$TESTCLIENT" binding --server "$listen" --timeout 1 >/dev/null 2>&1 && break
+            kill -0 "$SERVER_PID" 2>/dev/null || die "coturn exited at startup"
+            sleep 0.1
+        done
+    else
+        server_start "$name" "$listen" --tls-listen "$tls" --cert "$cert" --key "$key" "$@"
+    fi
+    wait_tcp "$listen"
+    wait_tcp "$tls"
+}
+
+# check_uclient_log LABEL LOG STATUS: asserts on the summary of a
+# turnutils_uclient 4.6.1 run (STATUS is its exit status): it ran, every
+# message sent came back (tot_send_msgs == tot_recv_msgs > 0) and
+# "Total lost packets 0".
+check_uclient_log() {
+    local label=$1 out=$2 rc=$3 sent recv lost
+    sent=$(sed -n 's/.*start_mclient: tot_send_msgs=\([0-9]*\), tot_recv_msgs=\([0-9]*\).*/\1/p' "$out" | tail -1)
+    recv=$(sed -n 's/.*start_mclient: tot_send_msgs=\([0-9]*\), tot_recv_msgs=\([0-9]*\).*/\2/p' "$out" | tail -1)
+    lost=$(sed -n 's/.*Total lost packets \([0-9]*\) (\([0-9.]*\)%).*/\1 \2/p' "$out" | tail -1)
+    if [ "$rc" -ne 0 ] || [ -z "$sent" ] || [ -z "$lost" ]; then
+        fail "$label: turnutils_uclient status $rc, no summary"
+        grep -iE 'error|fail|cannot' "$out" | head -5 | sed 's/^/    /'
+        tail -3 "$out" | sed 's/^/    /'
+        return 1
+    fi
+    if [ "$recv" -eq 0 ] || [ "$recv" -ne "$sent" ] || [ "${lost%% *}" -ne 0 ]; then
+        fail "$label: sent $sent, received $recv, lost ${lost%% *} (${lost#* }%)"
+        return 1
+    fi
+    pass "$label: sent $sent, received $recv, lost 0 (${lost#* }%)"
+}
