@@ -8,6 +8,7 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -30,9 +31,24 @@ struct stream_conn {
     int limit_slot;
     bool handshaking;
     bool allocated;
-    uint64_t deadline; /* monotonic seconds; only whole requests move it */
+    uint64_t deadline; /* monotonic milliseconds; only whole requests move it */
     struct stream_conn *prev, *next;
 };
+
+/* Deadlines count in milliseconds: checked once a second, a connection
+ * closes between its timeout and a second later, never before. */
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t deadline_in(uint32_t seconds)
+{
+    return mono_ms() + (uint64_t)seconds * 1000;
+}
 
 static void stream_close(struct stream_conn *c)
 {
@@ -105,7 +121,7 @@ static bool on_frame(struct stream_conn *c, const uint8_t *frame, size_t len)
         }
         bufferevent_write(c->bev, reply.buf, reply.len);
         c->allocated = turn_server_has_allocation(w->turn, &c->tuple);
-        c->deadline = now.mono + w->env->idle_timeout;
+        c->deadline = deadline_in(w->env->idle_timeout);
         break;
     case TURN_FORWARD:
         worker_forward(&fwd);
@@ -151,7 +167,7 @@ static void event_cb(struct bufferevent *bev, short events, void *arg)
 
     if (events & BEV_EVENT_CONNECTED) {
         c->handshaking = false; /* TLS handshake done */
-        c->deadline = worker_clock().mono + w->env->idle_timeout;
+        c->deadline = deadline_in(w->env->idle_timeout);
         return;
     }
     if (c->handshaking) {
@@ -164,8 +180,10 @@ static void event_cb(struct bufferevent *bev, short events, void *arg)
  * (idle, slow or stuck in the handshake) are closed, and so are those
  * whose allocation ended. Bytes alone never extend a deadline, so a
  * client trickling a partial frame cannot hold a slot. */
-void stream_tick(struct worker *w, uint64_t now)
+void stream_tick(struct worker *w)
 {
+    uint64_t now = mono_ms();
+
     struct stream_conn *c = w->conns, *next;
 
     for (; c; c = next) {
@@ -224,7 +242,7 @@ static struct stream_conn *conn_new(struct worker *w, int fd, const union turn_a
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     bufferevent_setcb(c->bev, read_cb, NULL, event_cb, c);
     bufferevent_setwatermark(c->bev, EV_READ, 0, READ_HIGH_WATER);
-    c->deadline = worker_clock().mono + (tls ? w->env->handshake_timeout : w->env->idle_timeout);
+    c->deadline = deadline_in(tls ? w->env->handshake_timeout : w->env->idle_timeout);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     return c;
 }

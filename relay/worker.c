@@ -170,7 +170,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     uint64_t now = worker_clock().mono;
 
     turn_server_tick(w->turn, now);
-    stream_tick(w, now);
+    stream_tick(w);
 }
 
 /* The loop has no locks (libevent's thread support is off): another

@@ -120,7 +120,7 @@ void stream_unlisten(struct stream_listener *sl);
  * client's queue is over the stream-buffer limit. */
 void stream_send(struct stream_conn *c, const uint8_t *data, size_t len);
 /* Closes connections past their deadline or whose allocation ended. */
-void stream_tick(struct worker *w, uint64_t now);
+void stream_tick(struct worker *w);
 /* Closes every connection of the worker (shutdown). */
 void stream_close_all(struct worker *w);
 
