@@ -16,7 +16,7 @@ set -eu
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BR_BUILD_DIR:-$SRC/build}
 PORT=${BR_PORT:-3478}
-PACKAGES="build-essential cmake pkg-config libevent-dev libssl-dev libmicrohttpd-dev openssl"
+PACKAGES="build-essential cmake pkg-config libevent-dev libssl-dev libmicrohttpd-dev libsrtp2-dev openssl"
 
 missing=""
 for p in $PACKAGES; do
