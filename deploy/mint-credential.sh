@@ -14,7 +14,7 @@
 #   -s  the secret itself (visible in the process list: prefer -f)
 #   -t  lifetime in seconds (default 86400)
 #   -i  id part of the username (default: a random one)
-#   -u  print an iceServers entry for this URL instead of two lines
+#   -u  print an iceServers entry for this URL (repeatable) instead of two lines
 #       (e.g. "turn:127.0.0.1:3478?transport=udp")
 # Output without -u: the username on the first line, the credential on the second.
 set -eu
@@ -31,7 +31,7 @@ while getopts "f:s:t:i:u:h" opt; do
     s) secret=$OPTARG ;;
     t) ttl=$OPTARG ;;
     i) id=$OPTARG ;;
-    u) url=$OPTARG ;;
+    u) url="${url:+$url, }\"$OPTARG\"" ;;
     *) usage ;;
     esac
 done
@@ -59,7 +59,7 @@ credential=$(printf '%s' "$username" | openssl dgst -sha1 -mac HMAC -macopt "key
     openssl base64 -A)
 
 if [ -n "$url" ]; then
-    printf '{"urls": "%s", "username": "%s", "credential": "%s"}\n' "$url" "$username" "$credential"
+    printf '{"urls": [%s], "username": "%s", "credential": "%s"}\n' "$url" "$username" "$credential"
 else
     printf '%s\n%s\n' "$username" "$credential"
 fi

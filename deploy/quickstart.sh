@@ -51,11 +51,11 @@ if [ ! -s "$SECRET_FILE" ]; then
     echo "quickstart: new shared secret in $SECRET_FILE"
 fi
 
-URL="turn:127.0.0.1:$PORT?transport=udp"
-ENTRY=$("$SRC/deploy/mint-credential.sh" -f "$SECRET_FILE" -t 86400 -u "$URL")
+ENTRY=$("$SRC/deploy/mint-credential.sh" -f "$SECRET_FILE" -t 86400 \
+    -u "turn:127.0.0.1:$PORT?transport=udp" -u "turn:127.0.0.1:$PORT?transport=tcp")
 cat <<EOF
 
-blindrelay is starting on 127.0.0.1:$PORT (UDP). Paste this into your
+blindrelay is starting on 127.0.0.1:$PORT (UDP and TCP). Paste this into your
 RTCPeerConnection configuration (the credential is valid for 24 hours; mint
 more with deploy/mint-credential.sh -f $SECRET_FILE):
 
@@ -66,10 +66,9 @@ more with deploy/mint-credential.sh -f $SECRET_FILE):
 
 EOF
 
-# --allow-peer 127.0.0.0/8: peers on loopback and private networks are
-# refused by default (a TURN server must not be a way into the operator's
-# network). Two browser tabs on this machine relay to each other through
-# relayed addresses on 127.0.0.1, so this trial setup allows loopback peers.
-# Do not copy this flag to a public server.
+# No allow-peer rule is needed: two browser tabs on this machine relay to
+# each other between relay addresses of this server (127.0.0.1, relay port
+# range), which the peer policy allows; every other loopback or private
+# peer stays refused.
 exec "$BUILD/blindrelay" --listen "127.0.0.1:$PORT" --relay-ip 127.0.0.1 \
-    --auth-secret-file "$SECRET_FILE" --allow-peer 127.0.0.0/8 "$@"
+    --auth-secret-file "$SECRET_FILE" "$@"
