@@ -177,7 +177,7 @@ start_server() {
         spawn "$SERVER_LOG" ip netns exec "$NS_S" "$BUILD/blindrelay" \
             --listen "$SERVER_IP:$PORT" "${tls[@]}" --relay-ip "$SERVER_IP" \
             --relay-ports 50000-50999 --user u:p --realm test \
-            --allow-peer 10.201.0.0/24 --admin-listen "" "${SERVER_EXTRA[@]}"
+            --admin-listen "" "${SERVER_EXTRA[@]}"
     fi
     SERVER_PID=$LAST_PID
     local ready_ticks=0
