@@ -13,6 +13,7 @@
 #include "log.h"
 #include "netinfo.h"
 #include "relay_sock.h"
+#include "rules.h"
 #include "conn_limit.h"
 #include "reservation.h"
 #include "tls.h"
@@ -21,8 +22,9 @@
 struct daemon {
     const struct br_config *cfg;
     struct relay_env env;
-    struct turn_auth *auth;
-    struct turn_policy *policy;
+    int argc;
+    char **argv; /* to read the configuration again on SIGHUP */
+    struct rules_box rules;
     struct turn_quota *quota;
     struct worker **workers;
     unsigned n_workers;
@@ -155,69 +157,26 @@ static void build_env(struct daemon *d)
     }
 }
 
-static void build_policy(struct daemon *d)
+static void build_rules(struct daemon *d)
 {
     const struct br_config *cfg = d->cfg;
-    const union turn_addr *relay[] = {&d->env.relay_ip4, &d->env.relay_ip6, &cfg->external_ip4,
-                                      &cfg->external_ip6};
-
-    if (turn_policy_new(&d->policy) < 0) {
-        br_fatal("out of memory");
-    }
-    for (size_t i = 0; i < cfg->deny_peer.n; i++) {
-        if (turn_policy_add_rule(d->policy, cfg->deny_peer.items[i], false) < 0) {
-            br_fatal("deny-peer: invalid CIDR '%s'", cfg->deny_peer.items[i]);
-        }
-    }
-    for (size_t i = 0; i < cfg->allow_peer.n; i++) {
-        if (turn_policy_add_rule(d->policy, cfg->allow_peer.items[i], true) < 0) {
-            br_fatal("allow-peer: invalid CIDR '%s'", cfg->allow_peer.items[i]);
-        }
-    }
-    netinfo_add_self(d->policy);
-    for (size_t i = 0; i < sizeof(relay) / sizeof(relay[0]); i++) {
-        if (relay[i]->sa.sa_family) {
-            turn_policy_add_relay(d->policy, relay[i]);
-        }
-    }
-    for (size_t i = 0; i < cfg->n_listen; i++) {
-        turn_policy_add_self(d->policy, &cfg->listen[i]);
-        turn_policy_add_self_port(d->policy, turn_addr_port(&cfg->listen[i]));
-    }
-    for (size_t i = 0; i < cfg->n_tls_listen; i++) {
-        turn_policy_add_self_port(d->policy, turn_addr_port(&cfg->tls_listen[i]));
-    }
-    if (cfg->admin_listen.sa.sa_family) {
-        turn_policy_add_self_port(d->policy, turn_addr_port(&cfg->admin_listen));
-    }
-    turn_policy_set_relay_ports(d->policy, cfg->relay_port_min, cfg->relay_port_max);
-}
-
-static void build_auth(struct daemon *d)
-{
-    const struct br_config *cfg = d->cfg;
-    struct turn_auth_config ac = {
-        .realm = cfg->realm,
-        .secrets = (const char *const *)cfg->secrets.items,
-        .n_secrets = cfg->secrets.n,
-        .users = (const char *const *)cfg->users.items,
-        .n_users = cfg->users.n,
-        .nonce_lifetime = cfg->nonce_lifetime,
-    };
+    char err[512];
 
     if (!cfg->secrets.n && !cfg->users.n) {
         br_log("no auth-secret, auth-secret-file or user: STUN Binding only, every TURN "
                "request is refused (an open relay is not offered)");
     }
-    if (turn_auth_new(&d->auth, &ac) < 0) {
-        br_fatal("user: invalid entry (expected NAME:PASSWORD)");
+    pthread_mutex_init(&d->rules.lock, NULL);
+    if (rules_build(&d->rules.current, cfg, cfg, &d->env, err, sizeof(err)) < 0) {
+        br_fatal("%s", err);
     }
+    d->env.rules = &d->rules;
     if (turn_quota_new(&d->quota, cfg->total_quota, cfg->user_quota) < 0) {
         br_fatal("out of memory");
     }
 }
 
-struct daemon *daemon_new(const struct br_config *cfg)
+struct daemon *daemon_new(const struct br_config *cfg, int argc, char **argv)
 {
     struct daemon *d = calloc(1, sizeof(*d));
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -226,13 +185,14 @@ struct daemon *daemon_new(const struct br_config *cfg)
         br_fatal("out of memory");
     }
     d->cfg = cfg;
+    d->argc = argc;
+    d->argv = argv;
     probe_listeners(cfg);
     build_env(d);
-    build_policy(d);
-    build_auth(d);
+    build_rules(d);
     d->env.turn = (struct turn_server_config){
-        .auth = d->auth,
-        .policy = d->policy,
+        .auth = d->rules.current.auth,
+        .policy = d->rules.current.policy,
         .quota = d->quota,
         .default_lifetime = cfg->default_lifetime,
         .max_lifetime = cfg->max_lifetime,
@@ -330,19 +290,114 @@ static void start_admin(struct daemon *d)
     }
 }
 
-/* SIGHUP: the certificate and key are read again; new TLS connections get
- * them, established ones and every allocation carry on untouched. */
-static void reload(struct daemon *d)
+static void reload_tls(struct daemon *d)
 {
     char err[512];
 
     if (!d->env.tls) {
-        br_log("SIGHUP: nothing to reload (no tls-listen)");
-    } else if (tls_store_reload(d->env.tls, err, sizeof(err)) < 0) {
+        return;
+    }
+    if (tls_store_reload(d->env.tls, err, sizeof(err)) < 0) {
         br_log("SIGHUP: keeping the previous certificate: %s", err);
     } else {
         br_log("SIGHUP: certificate and key reloaded");
     }
+}
+
+/* Keys a reload does not apply: say so rather than pretend. */
+static void config_warn_restart(const struct br_config *run, const struct br_config *cfg)
+{
+    const struct {
+        const char *key;
+        bool changed;
+    } keys[] = {
+        {"listen", run->n_listen != cfg->n_listen ||
+                       memcmp(run->listen, cfg->listen, sizeof(run->listen)) != 0},
+        {"tls-listen", run->n_tls_listen != cfg->n_tls_listen ||
+                           memcmp(run->tls_listen, cfg->tls_listen, sizeof(run->tls_listen)) != 0},
+        {"relay-ip", memcmp(&run->relay_ip4, &cfg->relay_ip4, sizeof(run->relay_ip4)) != 0 ||
+                         memcmp(&run->relay_ip6, &cfg->relay_ip6, sizeof(run->relay_ip6)) != 0},
+        {"external-ip",
+         memcmp(&run->external_ip4, &cfg->external_ip4, sizeof(run->external_ip4)) != 0 ||
+             memcmp(&run->external_ip6, &cfg->external_ip6, sizeof(run->external_ip6)) != 0},
+        {"relay-ports",
+         run->relay_port_min != cfg->relay_port_min || run->relay_port_max != cfg->relay_port_max},
+        {"threads", run->threads != cfg->threads},
+        {"admin-listen",
+         memcmp(&run->admin_listen, &cfg->admin_listen, sizeof(run->admin_listen)) != 0},
+        {"tcp", run->tcp != cfg->tcp},
+        {"total-quota", run->total_quota != cfg->total_quota},
+        {"user-quota", run->user_quota != cfg->user_quota},
+        {"default-lifetime", run->default_lifetime != cfg->default_lifetime},
+        {"max-lifetime", run->max_lifetime != cfg->max_lifetime},
+        {"max-connections", run->max_connections != cfg->max_connections},
+        {"max-connections-per-ip", run->max_connections_per_ip != cfg->max_connections_per_ip},
+    };
+
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (keys[i].changed) {
+            br_log("SIGHUP: %s changed; it takes effect at the next start", keys[i].key);
+        }
+    }
+}
+
+/* Waits (bounded) until every worker runs with the given rules generation. */
+static bool workers_acknowledged(struct daemon *d, uint64_t generation)
+{
+    for (int waited_ms = 0; waited_ms < 3000; waited_ms += 20) {
+        unsigned done = 0;
+        for (unsigned i = 0; i < d->n_workers; i++) {
+            done += worker_rules_generation(d->workers[i]) == generation;
+        }
+        if (done == d->n_workers) {
+            return true;
+        }
+        usleep(20000);
+    }
+    return false;
+}
+
+/* Credentials and peer rules from the configuration read again: new
+ * requests use them within a second, allocations and calls carry on. */
+static void reload_rules(struct daemon *d)
+{
+    struct br_config cfg;
+    struct rules fresh, old;
+    char err[512];
+    uint64_t generation;
+
+    if (br_config_load(&cfg, d->argc, d->argv, stderr) != 0) {
+        br_log("SIGHUP: configuration not reloaded (see above); keeping the running one");
+        br_config_release(&cfg);
+        return;
+    }
+    config_warn_restart(d->cfg, &cfg);
+    if (rules_build(&fresh, &cfg, d->cfg, &d->env, err, sizeof(err)) < 0) {
+        br_log("SIGHUP: keeping the previous credentials and peer rules: %s", err);
+        br_config_release(&cfg);
+        return;
+    }
+    pthread_mutex_lock(&d->rules.lock);
+    old = d->rules.current;
+    d->rules.current = fresh;
+    generation = atomic_fetch_add(&d->rules.generation, 1) + 1;
+    pthread_mutex_unlock(&d->rules.lock);
+    if (workers_acknowledged(d, generation)) {
+        rules_free(&old);
+    } /* else a worker is stuck: leaking the old rules is safer than freeing them */
+    br_log("SIGHUP: credentials and peer rules reloaded (%zu shared secret%s, %zu static "
+           "user%s, %zu allow and %zu deny rules)",
+           cfg.secrets.n, cfg.secrets.n == 1 ? "" : "s", cfg.users.n, cfg.users.n == 1 ? "" : "s",
+           cfg.allow_peer.n, cfg.deny_peer.n);
+    br_config_release(&cfg);
+}
+
+/* SIGHUP: the certificate and key, the credentials and the peer rules are
+ * read again; established connections and every allocation carry on. */
+static void reload(struct daemon *d)
+{
+    reload_tls(d);
+    reload_rules(d);
 }
 
 /* Signals are blocked in every thread and taken here with sigwait, so no
@@ -394,7 +449,7 @@ void daemon_free(struct daemon *d)
     conn_limit_free(d->env.conn_limit);
     tls_store_free(d->env.tls);
     turn_quota_free(d->quota);
-    turn_policy_free(d->policy);
-    turn_auth_free(d->auth);
+    rules_free(&d->rules.current);
+    pthread_mutex_destroy(&d->rules.lock);
     free(d);
 }

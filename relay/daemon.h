@@ -8,8 +8,9 @@
 struct daemon;
 
 /* Builds everything and opens every socket; on a configuration or system
- * error prints the key and the reason and exits (fail fast at start). */
-struct daemon *daemon_new(const struct br_config *cfg);
+ * error prints the key and the reason and exits (fail fast at start).
+ * argc/argv are kept to read the configuration again on SIGHUP. */
+struct daemon *daemon_new(const struct br_config *cfg, int argc, char **argv);
 
 /* Starts the workers, prints the startup summary, and serves until SIGINT
  * or SIGTERM. Returns the exit status. */

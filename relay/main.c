@@ -16,7 +16,7 @@ int main(int argc, char **argv)
         br_config_release(&cfg);
         return rc > 0 ? EXIT_SUCCESS : 2;
     }
-    d = daemon_new(&cfg);
+    d = daemon_new(&cfg, argc, argv);
     rc = daemon_run(d);
     daemon_free(d);
     br_config_release(&cfg);

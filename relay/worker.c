@@ -12,6 +12,7 @@
 
 #include "relay_sock.h"
 #include "reservation.h"
+#include "rules.h"
 
 struct turn_clock worker_clock(void)
 {
@@ -163,9 +164,32 @@ static void relay_close(void *arg, struct turn_relay *r)
     free(r);
 }
 
+/* Takes new credentials and peer rules when the daemon swapped them. */
+static void pick_up_rules(struct worker *w)
+{
+    struct rules_box *box = w->env->rules;
+    uint64_t generation = atomic_load(&box->generation);
+
+    if (generation == atomic_load_explicit(&w->rules_generation, memory_order_relaxed)) {
+        return;
+    }
+    pthread_mutex_lock(&box->lock);
+    generation = atomic_load(&box->generation);
+    turn_server_set_rules(w->turn, box->current.auth, box->current.policy);
+    pthread_mutex_unlock(&box->lock);
+    atomic_store(&w->rules_generation, generation);
+}
+
+uint64_t worker_rules_generation(struct worker *w)
+{
+    return atomic_load(&w->rules_generation);
+}
+
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct worker *w = arg;
+
+    pick_up_rules(w);
 
     uint64_t now = worker_clock().mono;
 

@@ -23,6 +23,7 @@ struct relay_env {
     struct reservations *reservations; /* shared, locked inside */
     struct conn_limit *conn_limit;     /* shared, atomic inside */
     struct tls_store *tls;             /* shared, locked inside; NULL without TLS */
+    struct rules_box *rules;           /* credentials and peer policy, swapped on SIGHUP */
     bool tcp;                          /* TCP listeners beside the UDP ones */
     union turn_addr tls_listen[BR_ENV_MAX_LISTEN];
     size_t n_tls_listen;
@@ -34,6 +35,7 @@ struct relay_env {
 struct worker;
 struct conn_limit;
 struct tls_store;
+struct rules_box;
 
 /* Creates a worker with its loop and listening sockets. Returns 0 or a
  * negative errno; what then names the step that failed (for the fatal line). */
@@ -48,6 +50,9 @@ void worker_free(struct worker *w);
 
 const struct turn_stats *worker_stats(struct worker *w);
 const struct relay_stats *worker_relay_stats(struct worker *w);
+
+/* The rules generation this worker runs with (any thread may ask). */
+uint64_t worker_rules_generation(struct worker *w);
 
 /* Adds this worker's counters into the sums, reading each with a relaxed
  * atomic load (the worker keeps writing them). */

@@ -4,6 +4,7 @@
 #define RELAY_WORKER_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/socket.h>
 
@@ -74,6 +75,7 @@ struct worker {
     pthread_t thread;
     bool running;
     struct turn_server *turn;
+    _Atomic uint64_t rules_generation;
     struct relay_stats stats;
     struct udp_listener udp[BR_ENV_MAX_LISTEN];
     size_t n_udp;

@@ -49,6 +49,13 @@ void turn_server_free(struct turn_server *server)
     free(server);
 }
 
+void turn_server_set_rules(struct turn_server *server, const struct turn_auth *auth,
+                           const struct turn_policy *policy)
+{
+    server->cfg.auth = auth;
+    server->cfg.policy = policy;
+}
+
 struct turn_stats *turn_server_stats(struct turn_server *server)
 {
     return &server->stats;

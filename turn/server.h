@@ -75,6 +75,11 @@ int turn_server_new(struct turn_server **out, const struct turn_server_config *c
 /* Closes every relay through ops and frees everything. Accepts NULL. */
 void turn_server_free(struct turn_server *server);
 
+/* Replaces the credentials and peer policy (both borrowed) for requests
+ * from now on; allocations keep their keys and permissions. */
+void turn_server_set_rules(struct turn_server *server, const struct turn_auth *auth,
+                           const struct turn_policy *policy);
+
 struct turn_stats *turn_server_stats(struct turn_server *server);
 size_t turn_server_allocations(const struct turn_server *server);
 
