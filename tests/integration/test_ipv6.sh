@@ -32,25 +32,12 @@ spawn "$WORK/peer4.log" turnutils_peer -L 127.0.0.1 -p "$PEER4_PORT"
 # server on [::1]; asserts on the summary lines of turnutils_uclient 4.6.1
 # (as test_uclient_udp.sh does): everything sent came back, 0 lost.
 run_uclient() {
-    local label=$1 peer_ip=$2 peer_port=$3 out=$WORK/uclient-$1.log rc sent recv lost
+    local label=$1 peer_ip=$2 peer_port=$3 out=$WORK/uclient-$1.log rc
     shift 3
     timeout 90 turnutils_uclient -n $MSGS -m $CLIENTS -l 170 -z 5 -e "$peer_ip" -r "$peer_port" \
         -p "$PORT" -u "$USER" -w "$PASS" "$@" ::1 >"$out" 2>&1
     rc=$?
-    sent=$(sed -n 's/.*start_mclient: tot_send_msgs=\([0-9]*\), tot_recv_msgs=\([0-9]*\).*/\1/p' "$out" | tail -1)
-    recv=$(sed -n 's/.*start_mclient: tot_send_msgs=\([0-9]*\), tot_recv_msgs=\([0-9]*\).*/\2/p' "$out" | tail -1)
-    lost=$(sed -n 's/.*Total lost packets \([0-9]*\) (\([0-9.]*\)%).*/\1 \2/p' "$out" | tail -1)
-    if [ $rc -ne 0 ] || [ -z "$sent" ] || [ -z "$lost" ]; then
-        fail "$label: turnutils_uclient status $rc, no summary"
-        grep -iE 'error|fail|cannot' "$out" | head -5 | sed 's/^/    /'
-        tail -3 "$out" | sed 's/^/    /'
-        return
-    fi
-    if [ "$recv" -eq 0 ] || [ "$recv" -ne "$sent" ] || [ "${lost%% *}" -ne 0 ]; then
-        fail "$label: sent $sent, received $recv, lost ${lost%% *} (${lost#* }%)"
-        return
-    fi
-    pass "$label: sent $sent, received $recv, lost 0 (${lost#* }%)"
+    check_uclient_log "$label" "$out" "$rc"
 }
 
 # --allow-peer 127.0.0.0/8 also makes lib.sh give coturn --allow-loopback-peers

@@ -22,25 +22,12 @@ spawn "$WORK/peer.log" turnutils_peer -L 127.0.0.1 -p "$PEER_PORT"
 #   N: : start_mclient: tot_send_msgs=400, tot_recv_msgs=400
 #   N: : Total lost packets 0 (0.000000%), total send dropped 0 (0.000000%)
 run_uclient() {
-    local label=$1 out=$WORK/uclient-$1.log rc sent recv lost
+    local label=$1 out=$WORK/uclient-$1.log rc
     shift
     timeout 90 turnutils_uclient -n $MSGS -m $CLIENTS -l 170 -z 5 -e 127.0.0.1 -r "$PEER_PORT" \
         -p "$PORT" "$@" 127.0.0.1 >"$out" 2>&1
     rc=$?
-    sent=$(sed -n 's/.*start_mclient: tot_send_msgs=\([0-9]*\), tot_recv_msgs=\([0-9]*\).*/\1/p' "$out" | tail -1)
-    recv=$(sed -n 's/.*start_mclient: tot_send_msgs=\([0-9]*\), tot_recv_msgs=\([0-9]*\).*/\2/p' "$out" | tail -1)
-    lost=$(sed -n 's/.*Total lost packets \([0-9]*\) (\([0-9.]*\)%).*/\1 \2/p' "$out" | tail -1)
-    if [ $rc -ne 0 ] || [ -z "$sent" ] || [ -z "$lost" ]; then
-        fail "$label: turnutils_uclient status $rc, no summary"
-        grep -iE 'error|fail|cannot' "$out" | head -5 | sed 's/^/    /'
-        tail -3 "$out" | sed 's/^/    /'
-        return
-    fi
-    if [ "$recv" -eq 0 ] || [ "$recv" -ne "$sent" ] || [ "${lost%% *}" -ne 0 ]; then
-        fail "$label: sent $sent, received $recv, lost ${lost%% *} (${lost#* }%)"
-        return
-    fi
-    pass "$label: sent $sent, received $recv, lost 0 (${lost#* }%)"
+    check_uclient_log "$label" "$out" "$rc"
 }
 
 COMMON=(--relay-ip 127.0.0.1 --relay-ports 63000-63199 --realm blindrelay.test

@@ -54,25 +54,12 @@ EOF
 # run_uclient LABEL SERVER_IP uclient-args...: asserts on the summary lines
 # of turnutils_uclient 4.6.1 (as test_uclient_udp.sh does).
 run_uclient() {
-    local label=$1 server=$2 out=$WORK/uclient-$1.log rc sent recv lost
+    local label=$1 server=$2 out=$WORK/uclient-$1.log rc
     shift 2
     timeout 90 turnutils_uclient -n $MSGS -m $CLIENTS -l 170 -z 5 -e 127.0.0.1 -r "$PEER_PORT" \
         -p "$PORT" -u "$USER" -w "$PASS" "$@" "$server" >"$out" 2>&1
     rc=$?
-    sent=$(sed -n 's/.*start_mclient: tot_send_msgs=\([0-9]*\), tot_recv_msgs=\([0-9]*\).*/\1/p' "$out" | tail -1)
-    recv=$(sed -n 's/.*start_mclient: tot_send_msgs=\([0-9]*\), tot_recv_msgs=\([0-9]*\).*/\2/p' "$out" | tail -1)
-    lost=$(sed -n 's/.*Total lost packets \([0-9]*\) (\([0-9.]*\)%).*/\1 \2/p' "$out" | tail -1)
-    if [ $rc -ne 0 ] || [ -z "$sent" ] || [ -z "$lost" ]; then
-        fail "$label: turnutils_uclient status $rc, no summary"
-        grep -iE 'error|fail|cannot' "$out" | head -5 | sed 's/^/    /'
-        tail -3 "$out" | sed 's/^/    /'
-        return
-    fi
-    if [ "$recv" -eq 0 ] || [ "$recv" -ne "$sent" ] || [ "${lost%% *}" -ne 0 ]; then
-        fail "$label: sent $sent, received $recv, lost ${lost%% *} (${lost#* }%)"
-        return
-    fi
-    pass "$label: sent $sent, received $recv, lost 0 (${lost#* }%)"
+    check_uclient_log "$label" "$out" "$rc"
 }
 
 log "wildcard listener (server: $BR_TEST_SERVER, port $PORT, peer $PEER_PORT)"
