@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "admin/admin.h"
@@ -25,6 +26,7 @@ struct daemon {
     int argc;
     char **argv; /* to read the configuration again on SIGHUP */
     struct rules_box rules;
+    unsigned long fd_limit;
     struct turn_quota *quota;
     struct worker **workers;
     unsigned n_workers;
@@ -89,6 +91,23 @@ static void check_relay_ip(const union turn_addr *ip, const char *key)
 /* Workers bind with SO_REUSEPORT, which would let a second daemon on the
  * same address silently share the clients of the first. A plain bind
  * first makes that a clear error instead. */
+/* Every allocation holds one socket: take the whole hard limit of file
+ * descriptors, not the soft default (often 1024). Returns the limit. */
+static unsigned long raise_fd_limit(void)
+{
+    struct rlimit lim;
+
+    if (getrlimit(RLIMIT_NOFILE, &lim) < 0) {
+        return 0;
+    }
+    if (lim.rlim_cur < lim.rlim_max) {
+        lim.rlim_cur = lim.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &lim);
+        getrlimit(RLIMIT_NOFILE, &lim);
+    }
+    return (unsigned long)lim.rlim_cur;
+}
+
 static void probe_listen(const union turn_addr *addr, int type, const char *key)
 {
     int one = 1, fd = socket(addr->sa.sa_family, type | SOCK_CLOEXEC, 0);
@@ -187,6 +206,7 @@ struct daemon *daemon_new(const struct br_config *cfg, int argc, char **argv)
     d->cfg = cfg;
     d->argc = argc;
     d->argv = argv;
+    d->fd_limit = raise_fd_limit();
     probe_listeners(cfg);
     build_env(d);
     build_rules(d);
@@ -252,6 +272,7 @@ static void print_summary(const struct daemon *d)
     } else {
         br_log("admin: off");
     }
+    br_log("file descriptors: %lu (one per allocation, one per TCP/TLS connection)", d->fd_limit);
     br_log("no per-session logs: nothing about clients or peers is written");
 }
 
