@@ -26,7 +26,7 @@ void peer_path_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct turn_relay *r = arg;
     struct worker *w = r->worker;
-    int n;
+    int n, batches = 0;
 
     do {
         n = worker_recv_batch(w, fd);
@@ -37,7 +37,7 @@ void peer_path_cb(evutil_socket_t fd, short what, void *arg)
                       w->in.msgs[i].msg_len, now);
         }
         udp_path_flush(w);
-    } while (n == BATCH);
+    } while (n == BATCH && ++batches < MAX_BATCHES);
 }
 
 /* When both ends of a relayed packet are allocations of this worker, the

@@ -58,7 +58,7 @@ static void listener_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct udp_listener *l = arg;
     struct worker *w = l->worker;
-    int n;
+    int n, batches = 0;
 
     do {
         n = worker_recv_batch(w, fd);
@@ -67,7 +67,7 @@ static void listener_cb(evutil_socket_t fd, short what, void *arg)
             on_datagram(w, l, (unsigned)i, now);
         }
         udp_path_flush(w);
-    } while (n == BATCH);
+    } while (n == BATCH && ++batches < MAX_BATCHES);
 }
 
 int udp_path_open(struct worker *w, struct udp_listener *l, const union turn_addr *addr)
@@ -102,9 +102,10 @@ void udp_path_queue(struct worker *w, const struct turn_tuple *tuple, uint8_t *d
     }
     k = q->n++;
     q->iov[k] = (struct iovec){data, len};
+    q->to[k] = tuple->client;
     q->fd[k] = l->fd;
     q->msgs[k].msg_hdr = (struct msghdr){
-        .msg_name = (void *)&tuple->client,
+        .msg_name = &q->to[k],
         .msg_namelen = turn_addr_len(&tuple->client),
         .msg_iov = &q->iov[k],
         .msg_iovlen = 1,

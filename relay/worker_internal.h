@@ -16,6 +16,9 @@
 #include "worker.h"
 
 #define BATCH 32
+/* Batches drained per readiness callback before the loop gets a turn:
+ * one flooded socket must not starve the others, the tick and stop. */
+#define MAX_BATCHES 8
 #define PKT_ROOM (TURN_HEADROOM + 65536 + TURN_TAILROOM)
 
 /* What a turn_tuple.conn points to: the first member of a UDP listener or
@@ -56,11 +59,14 @@ struct batch {
 };
 
 /* Datagrams to UDP clients, gathered from one receive batch and sent with
- * one sendmmsg per listening socket. They point into the receive buffers,
- * so the queue is flushed before those are reused. */
+ * one sendmmsg per listening socket. Payloads point into the receive
+ * buffers, so the queue is flushed before those are reused; destinations
+ * are copied, because a later packet of the batch may end the allocation
+ * they came from. */
 struct out_queue {
     struct mmsghdr msgs[BATCH];
     struct iovec iov[BATCH];
+    union turn_addr to[BATCH];
     union udp_control ctl[BATCH];
     int fd[BATCH];
     unsigned n;

@@ -159,3 +159,28 @@ Test(udp_path, wildcard_listener_answers_from_the_address_used)
     close(client);
     close(l.fd);
 }
+
+/* A later packet of the same batch may end the allocation whose tuple a
+ * queued datagram was addressed from (Refresh LIFETIME 0): the queue must
+ * not read the tuple again at flush time. */
+Test(udp_path, queued_destination_survives_the_tuple)
+{
+    struct udp_listener l = {.link.kind = CLIENT_UDP};
+    union turn_addr dst_addr;
+    int dst = bound_socket("127.0.0.1", &dst_addr);
+    struct turn_tuple *t = malloc(sizeof(*t));
+    uint8_t payload[] = "still delivered", buf[32];
+
+    cr_assert_not_null(t);
+    l.fd = bound_socket("127.0.0.1", &l.addr);
+    *t = (struct turn_tuple){.client = dst_addr, .server = l.addr, .conn = &l.link};
+    udp_path_queue(w, t, payload, sizeof(payload));
+    memset(t, 0xB7, sizeof(*t)); /* what free() and reuse may leave */
+    free(t);
+    udp_path_flush(w);
+    wait_readable(dst);
+    cr_assert_eq(recv(dst, buf, sizeof(buf), 0), (ssize_t)sizeof(payload));
+    cr_assert_str_eq((char *)buf, "still delivered");
+    close(dst);
+    close(l.fd);
+}
