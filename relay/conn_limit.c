@@ -47,6 +47,10 @@ static unsigned slot_of(const struct conn_limit *cl, const union turn_addr *addr
     uint64_t h;
 
     turn_addr_set_port(&ip, 0);
+    if (ip.sa.sa_family == AF_INET6) {
+        /* one IPv6 subscriber holds a /64: count it as one address */
+        memset(&ip.in6.sin6_addr.s6_addr[8], 0, 8);
+    }
     h = turn_addr_hash(&ip, cl->seed);
     return (unsigned)(h % SLOTS);
 }

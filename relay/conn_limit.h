@@ -1,7 +1,8 @@
 /* Caps on TCP/TLS connections, in total and per client address, shared by
  * all workers in fixed memory: per-address counts live in a keyed hash
  * table of counters, so addresses that collide share a count (a collision
- * can only make the cap stricter, never looser). */
+ * can only make the cap stricter, never looser). IPv6 clients count per
+ * /64, the block one subscriber gets. */
 #ifndef RELAY_CONN_LIMIT_H
 #define RELAY_CONN_LIMIT_H
 

@@ -120,8 +120,9 @@ static bool on_frame(struct stream_conn *c, const uint8_t *frame, size_t len)
             return false;
         }
         bufferevent_write(c->bev, reply.buf, reply.len);
+        /* requests never move the deadline: only an allocation keeps the
+         * connection, so answered but unauthenticated requests cannot */
         c->allocated = turn_server_has_allocation(w->turn, &c->tuple);
-        c->deadline = deadline_in(w->env->idle_timeout);
         break;
     case TURN_FORWARD:
         worker_forward(&fwd);
@@ -176,10 +177,11 @@ static void event_cb(struct bufferevent *bev, short events, void *arg)
     stream_close(c);
 }
 
-/* Once a second: connections past their deadline without an allocation
- * (idle, slow or stuck in the handshake) are closed, and so are those
- * whose allocation ended. Bytes alone never extend a deadline, so a
- * client trickling a partial frame cannot hold a slot. */
+/* Once a second: connections that got no allocation within idle-timeout
+ * of connecting (or of finishing the TLS handshake) are closed, and so are
+ * those whose allocation ended. Neither bytes nor requests extend the
+ * deadline, so neither a client trickling a partial frame nor one sending
+ * unauthenticated requests can hold a slot. */
 void stream_tick(struct worker *w)
 {
     uint64_t now = mono_ms();
