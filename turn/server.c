@@ -20,6 +20,11 @@ int turn_server_new(struct turn_server **out, const struct turn_server_config *c
         free(s);
         return -ENOMEM;
     }
+    if (turn_ratelimit_new(&s->unauth_limit, cfg->unauth_rate) < 0) {
+        turn_alloc_table_free(s->table);
+        free(s);
+        return -ENOMEM;
+    }
     *out = s;
     return 0;
 }
@@ -46,6 +51,7 @@ void turn_server_free(struct turn_server *server)
 
     turn_alloc_sweep(server->table, UINT64_MAX, release_cb, &sw, &counts);
     turn_alloc_table_free(server->table);
+    turn_ratelimit_free(server->unauth_limit);
     free(server);
 }
 
@@ -131,10 +137,27 @@ enum turn_verdict reply_finish(struct request *req)
     return TURN_REPLY;
 }
 
+/* An answer to a request that is not authenticated costs the sender
+ * nothing and may be aimed at a forged UDP source: limit it per prefix. */
+static bool unauth_answer_allowed(struct request *req)
+{
+    struct turn_server *s = req->server;
+
+    if ((req->auth && req->auth->key_len) || req->tuple->transport != TURN_TRANSPORT_UDP ||
+        turn_ratelimit_allow(s->unauth_limit, &req->tuple->client, req->now.mono)) {
+        return true;
+    }
+    s->stats.rate_limited++;
+    return false;
+}
+
 enum turn_verdict reply_error(struct request *req, int code)
 {
     const struct stun_msg *msg = req->msg;
 
+    if (!unauth_answer_allowed(req)) {
+        return TURN_DROP;
+    }
     turn_stats_error(&req->server->stats, code);
     stun_build_start(&req->b, req->reply->buf, TURN_REPLY_MAX, msg->method, STUN_ERROR, msg->tid);
     stun_build_error(&req->b, code);
@@ -154,6 +177,9 @@ enum turn_verdict reply_error(struct request *req, int code)
 static enum turn_verdict on_binding(struct request *req)
 {
     req->server->stats.binding_requests++;
+    if (!unauth_answer_allowed(req)) {
+        return TURN_DROP;
+    }
     reply_success(req);
     stun_build_xaddr(&req->b, STUN_ATTR_XOR_MAPPED_ADDRESS, &req->tuple->client);
     return reply_finish(req);
@@ -203,6 +229,13 @@ static enum turn_verdict on_request(struct request *req)
         return reply_error(req, 400);
     }
     turn_auth_check(req->server->cfg.auth, req->msg, &req->tuple->client, req->now.wall, &auth);
+    if (auth.code && req->msg->method != TURN_ALLOCATE &&
+        !turn_alloc_find(req->server->table, req->tuple)) {
+        /* no client sends these before it has an allocation: a challenge
+         * would only feed a reflection */
+        req->server->stats.dropped[TURN_DROP_NO_ALLOCATION]++;
+        return TURN_DROP;
+    }
     if (auth.code) {
         return reply_error(req, auth.code);
     }

@@ -1161,3 +1161,68 @@ Test(server, stats_follow_traffic)
     cr_assert_eq(h_refresh(&t, 0), 437);
     cr_assert_eq(errors_of(437), 1);
 }
+
+/* ---- answers to unauthenticated requests (reflection) ---- */
+
+Test(server, unauthenticated_requests_without_allocation_get_no_challenge)
+{
+    struct turn_tuple t = h_tuple(CLIENT, TURN_TRANSPORT_UDP);
+    const uint16_t methods[] = {TURN_REFRESH, TURN_CREATE_PERMISSION, TURN_CHANNEL_BIND};
+    struct h_msg m;
+
+    for (unsigned i = 0; i < 3; i++) {
+        h_req(&m, methods[i]);
+        h_finish(&m);
+        cr_assert_eq(h_send(&t, m.buf, m.len), TURN_DROP, "method 0x%03x", methods[i]);
+    }
+    cr_assert_eq(stats()->dropped[TURN_DROP_NO_ALLOCATION], 3);
+    /* an Allocate is still challenged, and with an allocation a Refresh is too */
+    h_req(&m, TURN_ALLOCATE);
+    h_add_transport(&m, H_PROTO_UDP);
+    cr_assert_eq(h_call(&t, &m), 401);
+    cr_assert_eq(h_allocate(&t), 0);
+    h_req(&m, TURN_REFRESH);
+    cr_assert_eq(h_call(&t, &m), 401);
+}
+
+Test(server, unauthenticated_udp_answers_are_rate_limited)
+{
+    struct turn_tuple t = h_tuple(CLIENT, TURN_TRANSPORT_UDP);
+    struct turn_tuple tcp = h_tuple(CLIENT, TURN_TRANSPORT_TCP);
+    struct h_msg m;
+    int answered = 0;
+
+    H.cfg.unauth_rate = 3; /* bursts of 6 */
+    h_restart();
+    for (int i = 0; i < 10; i++) {
+        h_req(&m, i % 2 ? STUN_BINDING : TURN_ALLOCATE);
+        h_add_transport(&m, H_PROTO_UDP);
+        h_finish(&m);
+        answered += h_send(&t, m.buf, m.len) == TURN_REPLY;
+    }
+    cr_assert_eq(answered, 6);
+    cr_assert_eq(stats()->rate_limited, 4);
+    /* streams cannot be spoofed: not limited */
+    h_req(&m, STUN_BINDING);
+    cr_assert_eq(h_call(&tcp, &m), 0);
+    /* the next second refills the bucket */
+    h_advance(1);
+    h_req(&m, STUN_BINDING);
+    cr_assert_eq(h_call(&t, &m), 0);
+}
+
+Test(server, authenticated_answers_are_not_rate_limited)
+{
+    struct turn_tuple t = h_tuple(CLIENT, TURN_TRANSPORT_UDP);
+    struct h_msg m;
+
+    H.cfg.unauth_rate = 1;
+    h_restart();
+    cr_assert_eq(h_allocate(&t), 0); /* a 401 and a success: the burst of 2 */
+    for (int i = 0; i < 5; i++) {
+        h_req(&m, TURN_CREATE_PERMISSION);
+        h_add_peer(&m, "10.0.0.1:9");
+        h_auth(&m, &t, H_ALICE, H_ALICE_PW);
+        cr_assert_eq(h_call(&t, &m), 403, "authenticated errors are always answered");
+    }
+}
