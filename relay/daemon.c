@@ -13,6 +13,7 @@
 #include "admin/admin.h"
 #include "log.h"
 #include "netinfo.h"
+#include "relay_ports.h"
 #include "relay_sock.h"
 #include "rules.h"
 #include "conn_limit.h"
@@ -157,7 +158,8 @@ static void build_env(struct daemon *d)
     env->external_ip6 = cfg->external_ip6;
     env->port_min = cfg->relay_port_min;
     env->port_max = cfg->relay_port_max;
-    if (reservations_new(&env->reservations) < 0 ||
+    env->ports = calloc(1, sizeof(*env->ports));
+    if (!env->ports || reservations_new(&env->reservations, env->ports) < 0 ||
         conn_limit_new(&env->conn_limit, cfg->max_connections, cfg->max_connections_per_ip) < 0) {
         br_fatal("out of memory");
     }
@@ -468,6 +470,7 @@ void daemon_free(struct daemon *d)
     }
     free(d->workers);
     reservations_free(d->env.reservations);
+    free(d->env.ports);
     conn_limit_free(d->env.conn_limit);
     tls_store_free(d->env.tls);
     turn_quota_free(d->quota);

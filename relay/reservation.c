@@ -19,11 +19,12 @@ struct held {
 
 struct reservations {
     pthread_mutex_t lock;
+    struct relay_ports *ports;
     size_t n;
     struct held items[RESERVATION_MAX];
 };
 
-int reservations_new(struct reservations **out)
+int reservations_new(struct reservations **out, struct relay_ports *ports)
 {
     struct reservations *r = calloc(1, sizeof(*r));
 
@@ -31,6 +32,7 @@ int reservations_new(struct reservations **out)
         return -ENOMEM;
     }
     pthread_mutex_init(&r->lock, NULL);
+    r->ports = ports;
     *out = r;
     return 0;
 }
@@ -41,6 +43,7 @@ void reservations_free(struct reservations *r)
         return;
     }
     for (size_t i = 0; i < r->n; i++) {
+        relay_ports_mark(r->ports, &r->items[i].bound, false);
         close(r->items[i].fd);
     }
     pthread_mutex_destroy(&r->lock);
@@ -50,6 +53,7 @@ void reservations_free(struct reservations *r)
 static void drop(struct reservations *r, size_t i, bool close_fd)
 {
     if (close_fd) {
+        relay_ports_mark(r->ports, &r->items[i].bound, false);
         close(r->items[i].fd);
     }
     r->items[i] = r->items[--r->n];
@@ -80,6 +84,7 @@ int reservations_put(struct reservations *r, int fd, const union turn_addr *boun
         h->fd = fd;
         h->bound = *bound;
         h->expires = now + RESERVATION_LIFETIME;
+        relay_ports_mark(r->ports, bound, true);
     }
     pthread_mutex_unlock(&r->lock);
     return err;

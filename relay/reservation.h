@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "relay_ports.h"
 #include "turn/server.h"
 
 #define RESERVATION_LIFETIME 30
@@ -14,7 +15,8 @@
 
 struct reservations;
 
-int reservations_new(struct reservations **out);
+/* ports: the shared bitmap of held relay ports, kept up to date. */
+int reservations_new(struct reservations **out, struct relay_ports *ports);
 /* Closes every held socket. Accepts NULL. */
 void reservations_free(struct reservations *r);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "netinfo.h"
+#include "relay_ports.h"
 #include "worker.h"
 
 static int add_rules(struct turn_policy *p, const struct br_strlist *list, bool allow, char *err,
@@ -46,6 +47,7 @@ static void add_self(struct turn_policy *p, const struct br_config *running,
         turn_policy_add_self_port(p, turn_addr_port(&running->admin_listen));
     }
     turn_policy_set_relay_ports(p, env->port_min, env->port_max);
+    turn_policy_set_relay_oracle(p, relay_ports_held, env->ports);
 }
 
 static int build_auth(struct rules *r, const struct br_config *cfg, char *err, size_t err_len)

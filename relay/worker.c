@@ -147,6 +147,7 @@ static int relay_open(void *arg, struct turn_alloc *alloc, struct turn_relay_req
     event_assign(&r->ev, w->base, fd, EV_READ | EV_PERSIST, peer_path_cb, r);
     event_add(&r->ev, NULL);
     worker_local_relay_set(w, &bound, r);
+    relay_ports_mark(env->ports, &bound, true);
     *advertised = bound;
     if (ext->sa.sa_family) {
         *advertised = *ext;
@@ -159,6 +160,7 @@ static int relay_open(void *arg, struct turn_alloc *alloc, struct turn_relay_req
 static void relay_close(void *arg, struct turn_relay *r)
 {
     worker_local_relay_set(r->worker, &r->bound, NULL);
+    relay_ports_mark(r->worker->env->ports, &r->bound, false);
     event_del(&r->ev);
     close(r->fd);
     free(r);

@@ -21,6 +21,7 @@ struct relay_env {
     union turn_addr external_ip4, external_ip6; /* family 0 = advertise relay_ip */
     uint16_t port_min, port_max;
     struct reservations *reservations; /* shared, locked inside */
+    struct relay_ports *ports;         /* shared bitmap of held relay ports */
     struct conn_limit *conn_limit;     /* shared, atomic inside */
     struct tls_store *tls;             /* shared, locked inside; NULL without TLS */
     struct rules_box *rules;           /* credentials and peer policy, swapped on SIGHUP */
@@ -36,6 +37,7 @@ struct worker;
 struct conn_limit;
 struct tls_store;
 struct rules_box;
+struct relay_ports;
 
 /* Creates a worker with its loop and listening sockets. Returns 0 or a
  * negative errno; what then names the step that failed (for the fatal line). */

@@ -37,6 +37,8 @@ struct turn_policy {
     uint16_t self_ports[TURN_POLICY_MAX_SELF];
     unsigned n_relay;
     union turn_addr relay[TURN_POLICY_MAX_SELF]; /* relay-ip and external-ip */
+    bool (*relay_held)(const void *arg, const union turn_addr *a);
+    const void *relay_held_arg;
     uint16_t relay_min;
     uint16_t relay_max; /* relay_min > relay_max: no relay range declared */
 };
@@ -240,6 +242,14 @@ int turn_policy_add_relay(struct turn_policy *policy, const union turn_addr *ip)
     return 0;
 }
 
+void turn_policy_set_relay_oracle(struct turn_policy *policy,
+                                  bool (*held)(const void *arg, const union turn_addr *a),
+                                  const void *arg)
+{
+    policy->relay_held = held;
+    policy->relay_held_arg = arg;
+}
+
 int turn_policy_add_self_port(struct turn_policy *policy, uint16_t port)
 {
     assert(policy);
@@ -340,7 +350,8 @@ bool turn_policy_allowed(const struct turn_policy *policy, const union turn_addr
          * allocation, which enforces its own permissions: relay to relay is
          * allowed even when that address is private or loopback. Every other
          * address and port of the host is refused. */
-        return is_relay(policy, &a) && port >= policy->relay_min && port <= policy->relay_max;
+        return is_relay(policy, &a) && port >= policy->relay_min && port <= policy->relay_max &&
+               (!policy->relay_held || policy->relay_held(policy->relay_held_arg, &a));
     }
     return !set_match(&policy->defaults, &a);
 }

@@ -33,6 +33,11 @@ int turn_policy_add_self(struct turn_policy *policy, const union turn_addr *ip);
  * external-ip): on relay ports it is a legitimate peer (relay to relay),
  * even in a default-denied range. Also declares it self. */
 int turn_policy_add_relay(struct turn_policy *policy, const union turn_addr *ip);
+/* Narrows the relay-to-relay exception to the ports held asks about (the
+ * relay sockets that exist now); without it every relay port counts. */
+void turn_policy_set_relay_oracle(struct turn_policy *policy,
+                                  bool (*held)(const void *arg, const union turn_addr *a),
+                                  const void *arg);
 /* Declares a port the server listens on (STUN/TURN, TLS, admin). Returns 0
  * or -ENOSPC (more than TURN_POLICY_MAX_SELF). */
 int turn_policy_add_self_port(struct turn_policy *policy, uint16_t port);

@@ -30,6 +30,7 @@ static const char usage[] =
     "  --tamper-nonce        change one character of the server's nonce\n"
     "  --twice               allocate: a second Allocate on the same socket\n"
     "  --peer ADDR:PORT      allocate: CreatePermission to this peer afterwards\n"
+    "  --peer-self           allocate: CreatePermission to our own relayed address\n"
     "  --exhausted           refresh-zero: expect 508 before the refresh\n"
     "  --refresh-again CODE  refresh-zero: code for a Refresh after deletion (437)\n"
     "  --settle-ms MS        refresh-zero: retry a 508 after the refresh this long (0)\n"
@@ -111,6 +112,7 @@ static bool tc_opt_flag(struct tc_opts *o, const char *k)
     bool *flag = !strcmp(k, "--sha256")         ? &o->sha256
                  : !strcmp(k, "--tamper-nonce") ? &o->tamper_nonce
                  : !strcmp(k, "--twice")        ? &o->twice
+                 : !strcmp(k, "--peer-self")    ? &o->peer_self
                  : !strcmp(k, "--exhausted")    ? &o->exhausted
                  : !strcmp(k, "-v")             ? &o->verbose
                                                 : NULL;

@@ -29,6 +29,7 @@ struct tc_opts {
     int transport;        /* REQUESTED-TRANSPORT protocol, -1 to omit */
     bool tamper_nonce;    /* flip one character of the server's nonce */
     bool twice;           /* allocate: a second Allocate on the same 5-tuple */
+    bool peer_self;       /* allocate: CreatePermission to our own relayed address */
     bool exhausted;       /* refresh-zero: expect 508 before the refresh */
     int refresh_again;    /* refresh-zero: code for a Refresh after deletion */
     unsigned settle_ms;   /* refresh-zero: how long a 508 may persist after it */

@@ -96,8 +96,10 @@ int tc_run_allocate(const struct tc_opts *o)
         step = "allocate-again";
         r = tc_request(&s, &a, &again, &resp);
     }
-    if (r == 0 && resp.code == 0 && o->peer.sa.sa_family != 0) {
-        struct tc_req perm = {.method = TURN_CREATE_PERMISSION, .transport = -1, .peer = &o->peer};
+    if (r == 0 && resp.code == 0 && (o->peer.sa.sa_family != 0 || o->peer_self)) {
+        struct tc_req perm = {.method = TURN_CREATE_PERMISSION,
+                              .transport = -1,
+                              .peer = o->peer_self ? &relayed : &o->peer};
 
         step = "create-permission";
         r = tc_request(&s, &a, &perm, &resp);

@@ -80,4 +80,21 @@ expect_client "refresh LIFETIME 0 frees the port (508 before)" refresh-zero "${S
     --exhausted "${DELETED[@]}"
 server_stop
 
+if [ "$BR_TEST_SERVER" = blindrelay ]; then
+    # Relay to relay: the server's own relay address on a relay port is an
+    # allowed peer by default, but only while one of its relay sockets holds
+    # that port; any other port of the range may be another local service,
+    # like the one started here on 63352.
+    log "relay addresses as peers, default peer policy"
+    spawn "$WORK/service.log" turnutils_peer -L 127.0.0.1 -p 63352
+    sleep 0.2
+    server_start relayrange "127.0.0.1:$PORT" --relay-ip 127.0.0.1 --relay-ports 63351-63352 \
+        --realm blindrelay.test --user brneg:brneg-pass
+    expect_client "a local service inside the relay range -> 403" allocate "${S[@]}" "${U[@]}" \
+        --peer 127.0.0.1:63352 --expect 403
+    expect_client "own relayed address (held) as peer" allocate "${S[@]}" "${U[@]}" \
+        --peer-self
+    server_stop
+fi
+
 finish

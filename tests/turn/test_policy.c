@@ -368,3 +368,19 @@ Test(policy, rules_are_bounded)
     cr_expect(allowed("10.0.255.1", 1));
     cr_expect(!allowed("10.1.0.1", 1));
 }
+
+static bool held_50000(const void *arg, const union turn_addr *a)
+{
+    (void)arg;
+    return turn_addr_port(a) == 50000;
+}
+
+Test(policy, relay_oracle_narrows_the_exception_to_held_ports)
+{
+    declare_relay("10.1.2.3");
+    turn_policy_set_relay_ports(pol, 49152, 65535);
+    cr_expect(allowed("10.1.2.3", 50001), "without an oracle every relay port counts");
+    turn_policy_set_relay_oracle(pol, held_50000, NULL);
+    cr_expect(allowed("10.1.2.3", 50000));
+    cr_expect(!allowed("10.1.2.3", 50001), "a port in the range that no relay socket holds");
+}
