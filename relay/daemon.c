@@ -188,7 +188,7 @@ static void build_rules(struct daemon *d)
                "request is refused (an open relay is not offered)");
     }
     pthread_mutex_init(&d->rules.lock, NULL);
-    if (rules_build(&d->rules.current, cfg, cfg, &d->env, err, sizeof(err)) < 0) {
+    if (rules_build(&d->rules.current, cfg, cfg, &d->env, NULL, err, sizeof(err)) < 0) {
         br_fatal("%s", err);
     }
     d->env.rules = &d->rules;
@@ -396,7 +396,8 @@ static void reload_rules(struct daemon *d)
         return;
     }
     config_warn_restart(d->cfg, &cfg);
-    if (rules_build(&fresh, &cfg, d->cfg, &d->env, err, sizeof(err)) < 0) {
+    /* only this thread swaps the rules: reading them unlocked is safe */
+    if (rules_build(&fresh, &cfg, d->cfg, &d->env, &d->rules.current, err, sizeof(err)) < 0) {
         br_log("SIGHUP: keeping the previous credentials and peer rules: %s", err);
         br_config_release(&cfg);
         return;

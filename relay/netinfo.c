@@ -45,6 +45,7 @@ int netinfo_default_ip(int family, union turn_addr *out)
 int netinfo_add_self(struct turn_policy *policy)
 {
     struct ifaddrs *list, *ifa;
+    int err = 0;
 
     if (getifaddrs(&list) < 0) {
         return -errno;
@@ -55,9 +56,11 @@ int netinfo_add_self(struct turn_policy *policy)
             union turn_addr a;
             memset(&a, 0, sizeof(a));
             memcpy(&a, sa, sa->sa_family == AF_INET6 ? sizeof(a.in6) : sizeof(a.in4));
-            turn_policy_add_self(policy, &a);
+            if (turn_policy_add_self(policy, &a) < 0) {
+                err = -ENOSPC;
+            }
         }
     }
     freeifaddrs(list);
-    return 0;
+    return err;
 }

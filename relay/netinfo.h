@@ -10,7 +10,8 @@
  * family on an interface that is up. Returns 0 or -ENOENT. */
 int netinfo_default_ip(int family, union turn_addr *out);
 
-/* Declares every interface address of this host as self in the policy. */
+/* Declares every interface address of this host as self in the policy.
+ * Returns 0, or -ENOSPC when the policy could not hold them all. */
 int netinfo_add_self(struct turn_policy *policy);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
 #include "netinfo.h"
 #include "relay_ports.h"
 #include "worker.h"
@@ -30,7 +31,11 @@ static void add_self(struct turn_policy *p, const struct br_config *running,
     const union turn_addr *relay[] = {&env->relay_ip4, &env->relay_ip6, &env->external_ip4,
                                       &env->external_ip6};
 
-    netinfo_add_self(p);
+    if (netinfo_add_self(p) == -ENOSPC) {
+        br_log("peer policy: more than %d host addresses; the rest are not refused as "
+               "peers by default: add deny-peer rules for them",
+               TURN_POLICY_MAX_SELF);
+    }
     for (size_t i = 0; i < sizeof(relay) / sizeof(relay[0]); i++) {
         if (relay[i]->sa.sa_family) {
             turn_policy_add_relay(p, relay[i]);
@@ -50,7 +55,8 @@ static void add_self(struct turn_policy *p, const struct br_config *running,
     turn_policy_set_relay_oracle(p, relay_ports_held, env->ports);
 }
 
-static int build_auth(struct rules *r, const struct br_config *cfg, char *err, size_t err_len)
+static int build_auth(struct rules *r, const struct br_config *cfg, const struct rules *prev,
+                      char *err, size_t err_len)
 {
     struct turn_auth_config ac = {
         .realm = cfg->realm,
@@ -59,6 +65,7 @@ static int build_auth(struct rules *r, const struct br_config *cfg, char *err, s
         .users = (const char *const *)cfg->users.items,
         .n_users = cfg->users.n,
         .nonce_lifetime = cfg->nonce_lifetime,
+        .nonces_of = prev ? prev->auth : NULL,
     };
     int rc = turn_auth_new(&r->auth, &ac);
 
@@ -70,7 +77,7 @@ static int build_auth(struct rules *r, const struct br_config *cfg, char *err, s
 }
 
 int rules_build(struct rules *out, const struct br_config *cfg, const struct br_config *running,
-                const struct relay_env *env, char *err, size_t err_len)
+                const struct relay_env *env, const struct rules *prev, char *err, size_t err_len)
 {
     struct rules r = {0};
     int rc = turn_policy_new(&r.policy);
@@ -81,7 +88,7 @@ int rules_build(struct rules *out, const struct br_config *cfg, const struct br_
     }
     if ((rc = add_rules(r.policy, &cfg->deny_peer, false, err, err_len)) < 0 ||
         (rc = add_rules(r.policy, &cfg->allow_peer, true, err, err_len)) < 0 ||
-        (rc = build_auth(&r, cfg, err, err_len)) < 0) {
+        (rc = build_auth(&r, cfg, prev, err, err_len)) < 0) {
         rules_free(&r);
         return rc;
     }

@@ -23,10 +23,11 @@ struct rules {
 
 /* Builds rules from cfg's credentials and peer rules, and the addresses
  * the daemon is running with (env: relay and external addresses; running:
- * listening and admin ports). Returns 0, or a negative errno with the key
- * and reason in err. */
+ * listening and admin ports). prev, on a reload, lends its nonce key so
+ * that clients' nonces stay valid. Returns 0, or a negative errno with the
+ * key and reason in err. */
 int rules_build(struct rules *out, const struct br_config *cfg, const struct br_config *running,
-                const struct relay_env *env, char *err, size_t err_len);
+                const struct relay_env *env, const struct rules *prev, char *err, size_t err_len);
 void rules_free(struct rules *r);
 
 /* The current rules, shared with the workers. A worker polls generation

@@ -162,7 +162,10 @@ int turn_auth_new(struct turn_auth **out, const struct turn_auth_config *cfg)
     memcpy(auth->realm, cfg->realm, realm_len + 1);
     auth->realm_len = realm_len;
     auth->nonce_lifetime = cfg->nonce_lifetime ? cfg->nonce_lifetime : AUTH_DEFAULT_NONCE_LIFETIME;
-    if (RAND_bytes(auth->nonce_key, sizeof(auth->nonce_key)) != 1) {
+    if (cfg->nonces_of) {
+        /* a reload: nonces already handed out stay valid */
+        memcpy(auth->nonce_key, cfg->nonces_of->nonce_key, sizeof(auth->nonce_key));
+    } else if (RAND_bytes(auth->nonce_key, sizeof(auth->nonce_key)) != 1) {
         err = -ENOMEM;
         goto out;
     }

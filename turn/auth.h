@@ -13,6 +13,8 @@
 #define TURN_NONCE_MAX 64    /* characters, without terminator */
 #define TURN_REALM_MAX 127
 
+struct turn_auth;
+
 struct turn_auth_config {
     const char *realm;
     const char *const *secrets; /* TURN REST shared secrets; all accepted */
@@ -20,6 +22,9 @@ struct turn_auth_config {
     const char *const *users; /* "name:password" */
     size_t n_users;
     uint32_t nonce_lifetime; /* seconds a nonce stays fresh; 0: 600 */
+    /* set on a reload: take this object's nonce key, so that nonces
+     * already handed out stay valid; NULL: a fresh random key */
+    const struct turn_auth *nonces_of;
 };
 
 struct turn_auth;

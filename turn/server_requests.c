@@ -97,7 +97,9 @@ static int allocate_port_request(const struct stun_msg *msg, struct turn_relay_r
         return 400;
     }
     if (token) {
-        if (token->len != TURN_TOKEN_LEN) {
+        /* RFC 8656 7.2: the token names a port of a family already chosen */
+        if (token->len != TURN_TOKEN_LEN ||
+            stun_msg_find(msg, STUN_ATTR_REQUESTED_ADDRESS_FAMILY)) {
             return 400;
         }
         rr->token = stun_attr_value(msg, token);

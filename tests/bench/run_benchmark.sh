@@ -158,18 +158,27 @@ short() { awk -v v="$1" 'BEGIN { if (v >= 1000) printf "%.1fk", v / 1000; else p
 
 # ---- 1. highest rate under 0.1% loss (ramp) --------------------------------
 m_ramp() {
-    local kind=$1 w=$2 size=$3 port out key=ramp.$1.$3.$2 args
+    local kind=$1 w=$2 size=$3 port out key=ramp.$1.$3.$2 args try
     args=(ramp --pairs "$PAIRS" --size "$size" --rate "$(ramp_start "$size")" --step-pct "$RAMP_PCT"
         --step-secs "$RAMP_SECS" --loss-pct 0.1)
     show "ramp.$size" "$kind" "${args[@]}"
-    port=$(bl_port) && bl_start "$kind" "$w" "$port" || {
-        note "$key" "start failed"
-        return
-    }
-    target "$kind" "$port"
-    out=$(bench 300 "${args[@]}" "${TGT[@]}" --quiet 2>>"$BL_WORK/bench.err" | grep '^mode=ramp')
-    bl_stop
-    echo "$kind w=$w size=$size $out" >>"$BL_WORK/summaries"
+    # The first step is far below every server's capacity here; a run that
+    # does not pass it was disturbed by the shared machine (the generator
+    # starved on core 1: it sent a fraction of the step at low CPU). Such a
+    # run is repeated, up to twice, and the note says so.
+    for try in 1 2 3; do
+        port=$(bl_port) && bl_start "$kind" "$w" "$port" || {
+            note "$key" "start failed"
+            return
+        }
+        target "$kind" "$port"
+        out=$(bench 300 "${args[@]}" "${TGT[@]}" --quiet 2>>"$BL_WORK/bench.err" | grep '^mode=ramp')
+        bl_stop
+        echo "$kind w=$w size=$size try=$try $out" >>"$BL_WORK/summaries"
+        [ -n "$out" ] && [ "$(bl_kv "$out" best_rate)" != 0 ] && break
+        bl_log "ramp $kind workers=$w size=$size: disturbed run (first step not passed: $(bl_kv "$out" fail_send_rate) of $(ramp_start "$size")/s sent, generator CPU $(bl_kv "$out" fail_gen_cpu_pct)%, loss $(bl_kv "$out" fail_loss_pct)%), repeated"
+        note "$key" "a disturbed run repeated (first step not passed)"
+    done
     if [ -z "$out" ]; then
         note "$key" "run failed"
         return
@@ -185,7 +194,7 @@ m_ramp() {
         n="$bound, no loss (generator CPU $(bl_fmt "$(bl_kv "$out" best_gen_cpu_pct)")%)"
     fi
     note "$key" "$n"
-    [ -n "$fl" ] && add "$key.lossy" 1 || add "$key.lossy" 0
+    if [ -n "$fl" ]; then add "$key.lossy" 1; else add "$key.lossy" 0; fi
     bl_log "ramp $kind workers=$w size=$size: best_rate=$(bl_kv "$out" best_rate) ($n)"
 }
 
@@ -395,7 +404,9 @@ for ((i = 1; i <= ROUNDS; i++)); do
     m_cpu coturn 20000 2
 done
 LAT_RATE=$(awk -v r="$(med ramp.coturn.200.1)" 'BEGIN { printf "%d", (r > 0 ? r : 40000) / 2 }')
-for ((i = 1; i <= ROUNDS; i++)); do
+# p99 is the noisiest figure on a shared machine: one round more than the others
+LAT_ROUNDS=$((ROUNDS > 1 ? ROUNDS + 1 : ROUNDS))
+for ((i = 1; i <= LAT_ROUNDS; i++)); do
     m_latency blindrelay "$LAT_RATE"
     m_latency coturn "$LAT_RATE"
 done
