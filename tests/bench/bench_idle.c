@@ -65,6 +65,9 @@ int bc_run_idle(struct bc_ctx *ctx, const struct bc_opts *o)
         return 1;
     }
     bc_raise_nofile(o->allocs + 64);
+    /* K clients, as K users behind their own addresses: a server that
+     * rate-limits challenges per source prefix sees them as such */
+    ctx->rotate_src = true;
     failed = bc_idle_open(ctx, cl, o->allocs);
     failed += bc_drive_all(ctx, cl, o->allocs, BC_OP_ALLOCATE, 60000);
     t1 = bc_now_ns();
