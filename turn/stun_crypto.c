@@ -1,6 +1,7 @@
 /* STUN codec crypto: CRC-32 for FINGERPRINT (RFC 8489 14.7) and the HMACs of
  * MESSAGE-INTEGRITY and MESSAGE-INTEGRITY-SHA256 (RFC 8489 14.5, 14.6). */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -61,6 +62,16 @@ uint32_t stun_crc32(const uint8_t *buf, size_t len)
     return crc ^ 0xFFFFFFFFu;
 }
 
+static EVP_MAC *hmac_impl;
+static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+
+/* Fetching the implementation takes locks in the provider store: once per
+ * process, not once per message. */
+static void hmac_fetch(void)
+{
+    hmac_impl = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
 int stun_hmac(uint16_t attr_type, const uint8_t *key, size_t key_len, const uint8_t *msg,
               size_t upto, uint16_t hdr_len, uint8_t out[STUN_MI256_MAX])
 {
@@ -72,7 +83,6 @@ int stun_hmac(uint16_t attr_type, const uint8_t *key, size_t key_len, const uint
     };
     uint8_t hdr[STUN_HEADER_LEN];
     EVP_MAC_CTX *ctx = NULL;
-    EVP_MAC *mac = NULL;
     size_t out_len = 0;
     int err = -EIO;
 
@@ -84,8 +94,8 @@ int stun_hmac(uint16_t attr_type, const uint8_t *key, size_t key_len, const uint
         key = no_key;
         key_len = 0;
     }
-    mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    pthread_once(&hmac_once, hmac_fetch);
+    ctx = hmac_impl ? EVP_MAC_CTX_new(hmac_impl) : NULL;
     if (ctx == NULL || !EVP_MAC_init(ctx, key, key_len, params) ||
         !EVP_MAC_update(ctx, hdr, sizeof(hdr)) ||
         !EVP_MAC_update(ctx, msg + STUN_HEADER_LEN, upto - STUN_HEADER_LEN) ||
@@ -95,6 +105,5 @@ int stun_hmac(uint16_t attr_type, const uint8_t *key, size_t key_len, const uint
     err = 0;
 out:
     EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(mac);
     return err;
 }
