@@ -29,19 +29,7 @@ else
 fi
 "$PY" -c "$ICE_IMPORT" 2>/dev/null || die "$PY cannot load $STACK ($ICE_PACKAGES)"
 
-# A port free for both UDP and TCP on loopback, in [$1, $1+50).
-ice_pick_port() {
-    local p
-    for p in $(seq "$1" $(($1 + 49))); do
-        if ! ss -Hlun "sport = :$p" 2>/dev/null | grep -q . &&
-            ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then
-            echo "$p"
-            return 0
-        fi
-    done
-    die "no free UDP+TCP port near $1"
-}
-PORT=$(ice_pick_port "$ICE_PORT_BASE")
+PORT=$(pick_stream_port "$ICE_PORT_BASE")
 LISTEN=127.0.0.1:$PORT
 
 # start NAME FLAGS...: the server under test with UDP and TCP listeners on

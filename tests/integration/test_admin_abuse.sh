@@ -13,21 +13,10 @@ if [ "$BR_TEST_SERVER" = coturn ]; then
     exit 0
 fi
 
-# The first port in [$1, $1+50) free for TCP.
-pick_tcp_port() {
-    local p
-    for p in $(seq "$1" $(($1 + 49))); do
-        if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then
-            echo "$p"
-            return 0
-        fi
-    done
-    die "no free TCP port near $1"
-}
 
 PORT=$(pick_port 62900)
 PEER_PORT=$(pick_port $((PORT + 1)))
-ADMIN_PORT=$(pick_tcp_port $((PORT + 10)))
+ADMIN_PORT=$(pick_stream_port $((PORT + 10)))
 ADMIN=http://127.0.0.1:$ADMIN_PORT
 USER=brabuse
 PASS=brabuse-pass-1

@@ -16,24 +16,13 @@ if [ "$BR_TEST_SERVER" = coturn ]; then
     exit 0
 fi
 
-# The first port in [$1, $1+50) free for TCP.
-pick_tcp_port() {
-    local p
-    for p in $(seq "$1" $(($1 + 49))); do
-        if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then
-            echo "$p"
-            return 0
-        fi
-    done
-    die "no free TCP port near $1"
-}
 
 PORT=$(pick_port 62800)
 PEER_PORT=$(pick_port $((PORT + 1)))
 # not PEER_PORT + 1: turnutils_uclient also binds that (its RTCP peer), and the
 # peer policy refuses the server's own ports, the admin port included
-ADMIN_PORT=$(pick_tcp_port $((PEER_PORT + 10)))
-PROM_PORT=$(pick_tcp_port $((ADMIN_PORT + 1)))
+ADMIN_PORT=$(pick_stream_port $((PEER_PORT + 10)))
+PROM_PORT=$(pick_stream_port $((ADMIN_PORT + 1)))
 ADMIN=http://127.0.0.1:$ADMIN_PORT
 USER=brmetrics
 PASS=brmetrics-pass-1
