@@ -18,10 +18,11 @@ static const char *const drop_names[TURN_DROP_COUNT] = {
     [TURN_DROP_MALFORMED] = "malformed",         [TURN_DROP_NO_ALLOCATION] = "no_allocation",
     [TURN_DROP_NO_PERMISSION] = "no_permission", [TURN_DROP_POLICY] = "policy",
     [TURN_DROP_UNEXPECTED] = "unexpected",       [TURN_DROP_BUFFER_FULL] = "buffer_full",
+    [TURN_DROP_BANDWIDTH] = "bandwidth",
 };
 static const char *const stream_names[2] = {"tcp", "tls"};
 
-_Static_assert(TURN_DROP_COUNT == 6, "a drop reason without a label value");
+_Static_assert(TURN_DROP_COUNT == 7, "a drop reason without a label value");
 _Static_assert(TURN_STATS_TRANSPORTS == 3, "a transport without a label value");
 
 /* A bounded writer: once full it stays full and writes nothing more. */

@@ -70,6 +70,8 @@ static const struct br_key keys[] = {
      "channels per allocation (1 to 16384)"},
     {"rfc5766-channels", BR_T_BOOL, OFF(rfc5766_channels), 0, 0, 0, 0, "true",
      "accept channel numbers 0x5000-0x7FFF as RFC 5766 did"},
+    {"max-bps", BR_T_UINT, OFF(max_bps), 0, 0, U32_MAX_, 0, "0",
+     "relayed bits per second per allocation, both directions together; 0 = no limit"},
     {"unauth-rate", BR_T_UINT, OFF(unauth_rate), 0, 0, 1000000, 0, "100",
      "answers per second to unauthenticated UDP requests per /24 or /48 source prefix, "
      "0 = no limit"},

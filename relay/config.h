@@ -49,6 +49,7 @@ struct br_config {
     uint32_t user_quota;             /* max allocations per username, 0 = unlimited */
     uint32_t max_permissions;        /* per allocation, default 32 */
     uint32_t max_channels;           /* per allocation, default 64 */
+    uint32_t max_bps;                /* per allocation, bits/s, 0 = unlimited */
     uint32_t unauth_rate;            /* unauthenticated UDP answers/s per prefix, default 100 */
     bool tcp;                        /* TCP listeners beside the UDP ones; default true */
     uint32_t max_connections;        /* TCP+TLS connections in total, default 20000 */

@@ -222,6 +222,7 @@ struct daemon *daemon_new(const struct br_config *cfg, int argc, char **argv)
         .max_channels = cfg->max_channels,
         .rfc5766_channels = cfg->rfc5766_channels,
         .unauth_rate = cfg->unauth_rate,
+        .max_bps = cfg->max_bps,
     };
     d->n_workers = cfg->threads ? cfg->threads : (unsigned)(cores > 0 ? cores : 1);
     d->workers = calloc(d->n_workers, sizeof(*d->workers));

@@ -59,6 +59,8 @@ struct turn_alloc {
     uint16_t integrity_attr;
     uint8_t key[TURN_AUTH_MAX_KEY];
     uint8_t user_hash[16]; /* quota bookkeeping; never the name itself */
+    uint32_t bw_bytes;     /* relayed in second bw_second, both directions */
+    uint64_t bw_second;
     uint16_t n_perms, cap_perms;
     uint16_t n_chans, cap_chans;
     struct turn_permission *perms;

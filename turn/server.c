@@ -172,6 +172,28 @@ enum turn_verdict reply_error(struct request *req, int code)
     return reply_finish(req);
 }
 
+/* Bandwidth per allocation (max-bps): a byte budget per second of the
+ * monotonic clock, both directions together. Returns false to drop. */
+static bool within_bandwidth(struct turn_server *s, struct turn_alloc *alloc, size_t len,
+                             uint64_t now)
+{
+    uint64_t budget = s->cfg.max_bps / 8;
+
+    if (!budget) {
+        return true;
+    }
+    if (alloc->bw_second != now) {
+        alloc->bw_second = now;
+        alloc->bw_bytes = 0;
+    }
+    if (alloc->bw_bytes + len > budget) {
+        s->stats.dropped[TURN_DROP_BANDWIDTH]++;
+        return false;
+    }
+    alloc->bw_bytes += (uint32_t)len;
+    return true;
+}
+
 /* ---- client to server ---- */
 
 static enum turn_verdict on_binding(struct request *req)
@@ -271,6 +293,9 @@ static enum turn_verdict on_send(struct turn_server *s, const struct turn_tuple 
         s->stats.peers_refused++;
         return TURN_DROP;
     }
+    if (!within_bandwidth(s, alloc, data->len, now)) {
+        return TURN_DROP;
+    }
     fwd->relay = alloc->relay;
     fwd->data = stun_attr_value(msg, data);
     fwd->len = data->len;
@@ -321,6 +346,9 @@ static enum turn_verdict on_channel_data(struct turn_server *s, const struct tur
     chan = turn_alloc_channel(alloc, number, now);
     if (!chan || !turn_alloc_permitted(alloc, &chan->peer, now)) {
         s->stats.dropped[TURN_DROP_NO_PERMISSION]++;
+        return TURN_DROP;
+    }
+    if (!within_bandwidth(s, alloc, payload_len, now)) {
         return TURN_DROP;
     }
     fwd->relay = alloc->relay;
@@ -409,6 +437,9 @@ enum turn_verdict turn_server_on_peer(struct turn_server *server, struct turn_al
     }
     if (!turn_alloc_permitted(alloc, peer, now_mono)) {
         server->stats.dropped[TURN_DROP_NO_PERMISSION]++;
+        return TURN_DROP;
+    }
+    if (!within_bandwidth(server, alloc, payload, now_mono)) {
         return TURN_DROP;
     }
     chan = turn_alloc_channel_to(alloc, peer, now_mono);

@@ -66,6 +66,7 @@ struct turn_server_config {
     uint32_t max_permissions;
     uint32_t max_channels;
     uint32_t unauth_rate; /* unauthenticated UDP answers per second per prefix; 0 = off */
+    uint64_t max_bps;     /* relayed bits per second per allocation, both ways; 0 = off */
     bool rfc5766_channels;
 };
 

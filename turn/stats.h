@@ -18,6 +18,7 @@ enum turn_drop {
     TURN_DROP_POLICY,        /* peer refused by policy */
     TURN_DROP_UNEXPECTED,    /* a response or an indication we do not take */
     TURN_DROP_BUFFER_FULL,   /* a stream client's queue was full (relay/ counts it) */
+    TURN_DROP_BANDWIDTH,     /* over the allocation's max-bps */
     TURN_DROP_COUNT,
 };
 

@@ -188,9 +188,9 @@ static void check_labels(const char *line, const char *open, const char *close)
     static const char *const names[] = {"direction", "transport", "code",   "reason",
                                         "le",        "version",   "commit", NULL};
     static const char *const values[] = {
-        "client_to_peer", "peer_to_client", "udp",           "tcp",     "tls",
-        "malformed",      "no_allocation",  "no_permission", "policy",  "unexpected",
-        "buffer_full",    "+Inf",           BR_VERSION,      BR_COMMIT, NULL};
+        "client_to_peer", "peer_to_client", "udp",     "tcp",        "tls",         "malformed",
+        "no_allocation",  "no_permission",  "policy",  "unexpected", "buffer_full", "bandwidth",
+        "+Inf",           BR_VERSION,       BR_COMMIT, NULL};
     const char *p = open + 1;
 
     while (p < close) {

@@ -1226,3 +1226,28 @@ Test(server, authenticated_answers_are_not_rate_limited)
         cr_assert_eq(h_call(&t, &m), 403, "authenticated errors are always answered");
     }
 }
+
+/* ---- bandwidth per allocation (max-bps) ---- */
+
+Test(server, max_bps_is_a_budget_per_second_for_both_directions)
+{
+    struct turn_tuple t;
+    struct h_peer_pkt p;
+    uint8_t pkt[64];
+    int passed = 0;
+
+    H.cfg.max_bps = 8 * 4 * sizeof(payload); /* four payloads a second */
+    h_restart();
+    t = allocated(CLIENT, TURN_TRANSPORT_UDP);
+    cr_assert_eq(h_bind(&t, 0x4000, PEER), 0);
+    for (int i = 0; i < 3; i++) {
+        passed += send_chandata(&t, 0x4000, pkt) == TURN_FORWARD;
+    }
+    passed += h_from_peer(&p, h_alloc(0), PEER, payload, sizeof(payload)) == TURN_FORWARD;
+    cr_assert_eq(passed, 4, "within the budget, both directions count");
+    cr_assert_eq(send_chandata(&t, 0x4000, pkt), TURN_DROP);
+    cr_assert_eq(h_from_peer(&p, h_alloc(0), PEER, payload, sizeof(payload)), TURN_DROP);
+    cr_assert_eq(stats()->dropped[TURN_DROP_BANDWIDTH], 2);
+    h_advance(1);
+    cr_assert_eq(send_chandata(&t, 0x4000, pkt), TURN_FORWARD, "a new second, a new budget");
+}
