@@ -145,8 +145,7 @@ static int set_ip(const struct br_parse *p, const struct br_key *k, const char *
     } else {
         return br_cfg_fail(p, "expected an IP address, got '%s'", br_cfg_quote(q, sizeof(q), val));
     }
-    if (a.sa.sa_family == AF_INET ? a.in4.sin_addr.s_addr == htonl(INADDR_ANY)
-                                  : IN6_IS_ADDR_UNSPECIFIED(&a.in6.sin6_addr)) {
+    if (turn_addr_is_wildcard(&a)) {
         return br_cfg_fail(p, "must be a specific address, not a wildcard");
     }
     dst = br_cfg_field(p->cfg, a.sa.sa_family == AF_INET ? k->off : k->off2);

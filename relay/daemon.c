@@ -35,14 +35,6 @@ struct daemon {
     atomic_bool ready; /* workers started and no stop signal yet; read by admin */
 };
 
-static bool is_wildcard(const union turn_addr *a)
-{
-    if (a->sa.sa_family == AF_INET6) {
-        return IN6_IS_ADDR_UNSPECIFIED(&a->in6.sin6_addr);
-    }
-    return a->in4.sin_addr.s_addr == htonl(INADDR_ANY);
-}
-
 /* relay-ip when set; else a specific listening address of that family;
  * else the host's first global address (IPv4 falls back to loopback). */
 static void pick_relay_ip(const struct br_config *cfg, int family, union turn_addr *out)
@@ -60,7 +52,7 @@ static void pick_relay_ip(const struct br_config *cfg, int family, union turn_ad
         if (cfg->listen[i].sa.sa_family != family) {
             continue;
         }
-        if (!is_wildcard(&cfg->listen[i])) {
+        if (!turn_addr_is_wildcard(&cfg->listen[i])) {
             *out = cfg->listen[i];
             turn_addr_set_port(out, 0);
             return;

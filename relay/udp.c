@@ -7,14 +7,6 @@
 
 #define LISTEN_BUFFER (4 << 20)
 
-bool udp_is_wildcard(const union turn_addr *a)
-{
-    if (a->sa.sa_family == AF_INET6) {
-        return IN6_IS_ADDR_UNSPECIFIED(&a->in6.sin6_addr);
-    }
-    return a->in4.sin_addr.s_addr == htonl(INADDR_ANY);
-}
-
 int udp_listen(const union turn_addr *addr)
 {
     int one = 1, size = LISTEN_BUFFER;
@@ -31,7 +23,7 @@ int udp_listen(const union turn_addr *addr)
     if (v6) {
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
     }
-    if (udp_is_wildcard(addr)) {
+    if (turn_addr_is_wildcard(addr)) {
         if (v6) {
             setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
         } else {
@@ -49,7 +41,7 @@ int udp_listen(const union turn_addr *addr)
 void udp_local_addr(const struct msghdr *msg, const union turn_addr *bound, union turn_addr *local)
 {
     *local = *bound;
-    if (!udp_is_wildcard(bound)) {
+    if (!turn_addr_is_wildcard(bound)) {
         return;
     }
     for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
@@ -71,7 +63,7 @@ size_t udp_source_control(union udp_control *ctl, const union turn_addr *bound,
     struct msghdr msg = {.msg_control = ctl->buf, .msg_controllen = sizeof(ctl->buf)};
     struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 
-    if (!udp_is_wildcard(bound) || udp_is_wildcard(local)) {
+    if (!turn_addr_is_wildcard(bound) || turn_addr_is_wildcard(local)) {
         return 0;
     }
     memset(ctl, 0, sizeof(*ctl));

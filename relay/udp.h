@@ -16,8 +16,6 @@ union udp_control {
     struct cmsghdr align;
 };
 
-bool udp_is_wildcard(const union turn_addr *a);
-
 /* Opens a non-blocking listening socket with SO_REUSEPORT (one per worker
  * on the same address), IPv6-only for IPv6, packet info for wildcards.
  * Returns the fd or a negative errno. */

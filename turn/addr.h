@@ -2,6 +2,7 @@
 #ifndef TURN_ADDR_H
 #define TURN_ADDR_H
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -37,6 +38,15 @@ static inline bool turn_addr_ip_equal(const union turn_addr *a, const union turn
 static inline bool turn_addr_equal(const union turn_addr *a, const union turn_addr *b)
 {
     return a->in4.sin_port == b->in4.sin_port && turn_addr_ip_equal(a, b);
+}
+
+/* The unspecified address (0.0.0.0 or ::), any port. */
+static inline bool turn_addr_is_wildcard(const union turn_addr *a)
+{
+    if (a->sa.sa_family == AF_INET6) {
+        return IN6_IS_ADDR_UNSPECIFIED(&a->in6.sin6_addr);
+    }
+    return a->in4.sin_addr.s_addr == htonl(INADDR_ANY);
 }
 
 /* Hash of address and port under a per-process random seed, for tables

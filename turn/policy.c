@@ -192,14 +192,6 @@ int turn_policy_add_rule(struct turn_policy *policy, const char *cidr, bool allo
     return add_cidr(allow ? &policy->allow : &policy->deny, cidr);
 }
 
-static bool is_wildcard(const union turn_addr *a)
-{
-    if (a->sa.sa_family == AF_INET) {
-        return a->in4.sin_addr.s_addr == htonl(INADDR_ANY);
-    }
-    return IN6_IS_ADDR_UNSPECIFIED(&a->in6.sin6_addr);
-}
-
 int turn_policy_add_self(struct turn_policy *policy, const union turn_addr *ip)
 {
     union turn_addr a;
@@ -210,7 +202,7 @@ int turn_policy_add_self(struct turn_policy *policy, const union turn_addr *ip)
     }
     a = *ip;
     turn_addr_canonical(&a);
-    if (is_wildcard(&a)) {
+    if (turn_addr_is_wildcard(&a)) {
         return 0;
     }
     for (unsigned i = 0; i < policy->n_self; i++) {
@@ -230,7 +222,7 @@ int turn_policy_add_relay(struct turn_policy *policy, const union turn_addr *ip)
 {
     int err = turn_policy_add_self(policy, ip);
 
-    if (err < 0 || is_wildcard(ip)) {
+    if (err < 0 || turn_addr_is_wildcard(ip)) {
         return err;
     }
     if (policy->n_relay == TURN_POLICY_MAX_SELF) {
