@@ -391,8 +391,11 @@ def check_timeouts(a):
                for what, sock, start, t, tr in jobs]
     for t in threads:
         t.start()
-    # meanwhile a well-behaved client keeps getting answers
+    # meanwhile a well-behaved client keeps getting answers; it holds an
+    # allocation, as only that keeps a connection past idle-timeout
     good = connect(server, next(addrs))
+    code, _ = allocate(good, a.user, a.password)
+    check(code == 0, "well-behaved connection: Allocate: %s" % ("success" if code == 0 else code))
     answered = 0
     asked = 0
     while any(t.is_alive() for t in threads):

@@ -100,7 +100,8 @@ server_start_stream deadlines "127.0.0.1:$PORT" "127.0.0.1:$TLS_PORT" "$WORK/ser
 start_witnesses run1
 abuse framing framing "${S[@]}" --tls "127.0.0.1:$TLS_PORT"
 expect_client "UDP relay after the framing abuse" relay "${S[@]}" --user "$USER" --password "$PASS" --count 10
-abuse deadlines timeouts "${S[@]}" --tls "127.0.0.1:$TLS_PORT" --idle 2 --handshake 2
+abuse deadlines timeouts "${S[@]}" --tls "127.0.0.1:$TLS_PORT" --idle 2 --handshake 2 \
+    --user "$USER" --password "$PASS"
 expect_client "UDP relay after the deadline abuse" relay "${S[@]}" --user "$USER" --password "$PASS" --count 10
 abuse per-ip-cap cap-ip "${S[@]}" --per-ip 5 --bind 127.0.0.1 --other 127.0.0.2
 expect_client "UDP relay after the per-address cap" relay "${S[@]}" --user "$USER" --password "$PASS" --count 10
