@@ -125,9 +125,10 @@ struct bc_flow;
  * other. Returns 0 or -EIO. */
 int bc_flow_pair(struct bc_flow **a, struct bc_flow **b);
 void bc_flow_free(struct bc_flow *f);
-/* Builds and protects packet number seq (step, timestamp inside) of size
+/* Builds and protects packet number seq (step, sent_ns inside) of size
  * bytes into out (room for size bytes). Returns 0 or -EIO. */
-int bc_flow_protect(struct bc_flow *f, uint8_t *out, unsigned size, uint8_t step, uint64_t now);
+int bc_flow_protect(struct bc_flow *f, uint8_t *out, unsigned size, uint8_t step,
+                    uint64_t sent_ns);
 /* What one received packet was. */
 enum bc_rx_verdict { BC_RX_OK, BC_RX_AUTH_FAIL, BC_RX_REPLAY, BC_RX_BAD };
 struct bc_rx_info {
@@ -143,6 +144,10 @@ int bc_srtp_init(void);
 
 /* --- time --- */
 uint64_t bc_now_ns(void);
+/* CLOCK_REALTIME, the clock of the kernel's receive timestamps
+ * (SO_TIMESTAMPNS): one-way latency is kernel receive time minus this,
+ * read just before the packet is built. */
+uint64_t bc_wall_ns(void);
 double bc_cpu_seconds(void);
 
 #endif

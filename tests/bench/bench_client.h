@@ -59,8 +59,9 @@ struct bc_handlers {
     /* A control transaction ended (c->result says how). */
     void (*op_done_cb)(struct bc_client *c, void *arg);
     /* Relayed data for c: payload of a ChannelData (or raw) frame; the
-     * bytes may be modified in place. */
-    void (*data_cb)(struct bc_client *c, uint8_t *payload, size_t len, uint64_t now, void *arg);
+     * bytes may be modified in place. rx_ns: when it arrived (bc_wall_ns
+     * clock; over UDP the kernel's receive timestamp). */
+    void (*data_cb)(struct bc_client *c, uint8_t *payload, size_t len, uint64_t rx_ns, void *arg);
     void *arg;
 };
 

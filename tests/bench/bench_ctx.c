@@ -138,6 +138,8 @@ static int bc_connect(struct bc_ctx *ctx, struct bc_client *c, bool big)
     }
     if (ctx->o->tcp) {
         setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    } else {
+        setsockopt(c->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
     }
     /* blocking connect: instant on loopback, and bounded by the kernel */
     if (connect(c->fd, &srv->sa, turn_addr_len(srv)) != 0 ||

@@ -13,7 +13,7 @@
 #define BC_SETUP_MS 30000
 #define BC_RAW_HDR 4
 
-static void bc_load_data_cb(struct bc_client *c, uint8_t *payload, size_t len, uint64_t now,
+static void bc_load_data_cb(struct bc_client *c, uint8_t *payload, size_t len, uint64_t rx_ns,
                             void *arg)
 {
     struct bc_load *l = arg;
@@ -47,7 +47,7 @@ static void bc_load_data_cb(struct bc_client *c, uint8_t *payload, size_t len, u
         struct bc_step *st = &l->steps[info.step];
 
         st->recv++;
-        bc_hist_add(&st->hist, now > info.sent_ns ? now - info.sent_ns : 0);
+        bc_hist_add(&st->hist, rx_ns > info.sent_ns ? rx_ns - info.sent_ns : 0);
     }
 }
 
@@ -143,8 +143,7 @@ void bc_load_free(struct bc_load *l)
 
 /* Builds count packets of c into txbuf/iov; returns the bytes (TCP: one
  * contiguous run of padded frames in txbuf). */
-static size_t bc_load_build(struct bc_load *l, struct bc_client *c, unsigned count, uint8_t step,
-                            uint64_t now)
+static size_t bc_load_build(struct bc_load *l, struct bc_client *c, unsigned count, uint8_t step)
 {
     const struct bc_opts *o = l->o;
     uint8_t *p = l->txbuf[0];
@@ -154,7 +153,7 @@ static size_t bc_load_build(struct bc_load *l, struct bc_client *c, unsigned cou
         uint8_t *f = o->tcp ? p + total : l->txbuf[i];
         size_t flen;
 
-        if (bc_flow_protect(c->flow, f + BC_RAW_HDR, o->size, step, now) != 0) {
+        if (bc_flow_protect(c->flow, f + BC_RAW_HDR, o->size, step, bc_wall_ns()) != 0) {
             l->bad++;
         }
         if (o->raw) {
@@ -174,13 +173,13 @@ static size_t bc_load_build(struct bc_load *l, struct bc_client *c, unsigned cou
 }
 
 /* Sends count packets on client c; accounts them in step st. */
-static void bc_load_send(struct bc_load *l, struct bc_client *c, uint64_t count, uint64_t now)
+static void bc_load_send(struct bc_load *l, struct bc_client *c, uint64_t count)
 {
     struct bc_step *st = &l->steps[l->nsteps - 1];
 
     while (count > 0 && c->fd >= 0) {
         unsigned k = count < BC_BATCH ? (unsigned)count : BC_BATCH;
-        size_t bytes = bc_load_build(l, c, k, (uint8_t)(l->nsteps - 1), now);
+        size_t bytes = bc_load_build(l, c, k, (uint8_t)(l->nsteps - 1));
         unsigned sent;
 
         if (l->o->tcp) {
@@ -213,11 +212,11 @@ void bc_load_tick(struct bc_load *l, uint64_t now)
     }
     if (due - st->slots < l->n) {
         for (uint64_t k = st->slots; k < due; k++) {
-            bc_load_send(l, &l->cl[k % l->n], 1, now);
+            bc_load_send(l, &l->cl[k % l->n], 1);
         }
     } else {
         for (unsigned s = 0; s < l->n; s++) {
-            bc_load_send(l, &l->cl[s], bc_pace_share(st->slots, due, l->n, s), now);
+            bc_load_send(l, &l->cl[s], bc_pace_share(st->slots, due, l->n, s));
         }
     }
     st->slots = due;

@@ -15,7 +15,9 @@
 #define BC_EVENTS 256
 #define BC_RAW_HDR 4
 
-static void bc_dispatch(struct bc_client *c, uint8_t *buf, size_t len, uint64_t now)
+/* now: monotonic, for the control plane; rx_ns: arrival, for latency */
+static void bc_dispatch(struct bc_client *c, uint8_t *buf, size_t len, uint64_t now,
+                        uint64_t rx_ns)
 {
     struct bc_ctx *ctx = c->ctx;
     uint16_t ch, plen;
@@ -23,7 +25,7 @@ static void bc_dispatch(struct bc_client *c, uint8_t *buf, size_t len, uint64_t 
 
     if (ctx->o->raw) {
         if (len >= BC_RAW_HDR && buf[0] == 2) {
-            ctx->h.data_cb(c, buf + BC_RAW_HDR, len - BC_RAW_HDR, now, ctx->h.arg);
+            ctx->h.data_cb(c, buf + BC_RAW_HDR, len - BC_RAW_HDR, rx_ns, ctx->h.arg);
         } else if (len >= BC_RAW_HDR && buf[0] == 1) {
             bc_op_input(c, buf, len, now);
         } else {
@@ -37,7 +39,7 @@ static void bc_dispatch(struct bc_client *c, uint8_t *buf, size_t len, uint64_t 
         break;
     case STUN_PKT_CHANNEL_DATA:
         if (turn_channel_decode(buf, len, false, &ch, &plen, &flen) == 0 && ctx->h.data_cb) {
-            ctx->h.data_cb(c, buf + TURN_CHANNEL_HEADER_LEN, plen, now, ctx->h.arg);
+            ctx->h.data_cb(c, buf + TURN_CHANNEL_HEADER_LEN, plen, rx_ns, ctx->h.arg);
         } else {
             ctx->st.garbage++;
         }
@@ -47,11 +49,29 @@ static void bc_dispatch(struct bc_client *c, uint8_t *buf, size_t len, uint64_t 
     }
 }
 
+/* The kernel's receive timestamp (SO_TIMESTAMPNS), or the time now. */
+static uint64_t bc_rx_stamp(const struct msghdr *h)
+{
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(h); cm; cm = CMSG_NXTHDR((struct msghdr *)h, cm)) {
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+            struct timespec ts;
+
+            memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+            return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+        }
+    }
+    return bc_wall_ns();
+}
+
 static void bc_udp_readable(struct bc_client *c, uint64_t *now)
 {
     struct bc_ctx *ctx = c->ctx;
     struct mmsghdr m[BC_BATCH];
     struct iovec iov[BC_BATCH];
+    union {
+        char buf[CMSG_SPACE(sizeof(struct timespec))];
+        struct cmsghdr align;
+    } ctl[BC_BATCH];
 
     for (int round = 0; round < 8; round++) {
         int n;
@@ -62,6 +82,8 @@ static void bc_udp_readable(struct bc_client *c, uint64_t *now)
             iov[i].iov_len = BC_PKT_BUF;
             m[i].msg_hdr.msg_iov = &iov[i];
             m[i].msg_hdr.msg_iovlen = 1;
+            m[i].msg_hdr.msg_control = ctl[i].buf;
+            m[i].msg_hdr.msg_controllen = sizeof(ctl[i].buf);
         }
         n = recvmmsg(c->fd, m, BC_BATCH, MSG_DONTWAIT, NULL);
         if (n <= 0) {
@@ -69,7 +91,7 @@ static void bc_udp_readable(struct bc_client *c, uint64_t *now)
         }
         *now = bc_now_ns();
         for (int i = 0; i < n && c->fd >= 0; i++) {
-            bc_dispatch(c, ctx->rxbuf[i], m[i].msg_len, *now);
+            bc_dispatch(c, ctx->rxbuf[i], m[i].msg_len, *now, bc_rx_stamp(&m[i].msg_hdr));
         }
         if (n < BC_BATCH || c->fd < 0) {
             return;
@@ -97,7 +119,8 @@ static int bc_tcp_frames(struct bc_client *c, uint64_t now)
         if (kind == BC_FRAME_STUN) {
             bc_op_input(c, t->rbuf + off, (size_t)n, now);
         } else if (c->ctx->h.data_cb) {
-            c->ctx->h.data_cb(c, t->rbuf + off + TURN_CHANNEL_HEADER_LEN, plen, now, c->ctx->h.arg);
+            c->ctx->h.data_cb(c, t->rbuf + off + TURN_CHANNEL_HEADER_LEN, plen, bc_wall_ns(),
+                              c->ctx->h.arg);
         }
         off += (size_t)n;
     }

@@ -44,6 +44,14 @@ uint64_t bc_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t bc_wall_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 double bc_cpu_seconds(void)
 {
     struct rusage ru;
@@ -141,7 +149,8 @@ static uint32_t bc_get32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-int bc_flow_protect(struct bc_flow *f, uint8_t *out, unsigned size, uint8_t step, uint64_t now)
+int bc_flow_protect(struct bc_flow *f, uint8_t *out, unsigned size, uint8_t step,
+                    uint64_t sent_ns)
 {
     uint32_t seq = f->tx_seq++;
     int len = (int)size - BC_SRTP_TAG;
@@ -155,7 +164,7 @@ int bc_flow_protect(struct bc_flow *f, uint8_t *out, unsigned size, uint8_t step
     bc_put32(out + 8, f->tx_ssrc);
     bc_put32(out + BC_RTP_HDR, seq);
     out[BC_RTP_HDR + 4] = step;
-    memcpy(out + BC_RTP_HDR + 8, &now, sizeof(now));
+    memcpy(out + BC_RTP_HDR + 8, &sent_ns, sizeof(sent_ns));
     if (srtp_protect(f->tx, out, &len) != srtp_err_status_ok || len != (int)size) {
         return -EIO;
     }
