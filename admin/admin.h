@@ -17,6 +17,7 @@ struct admin_snapshot {
     struct turn_stats turn;
     struct relay_stats relay;
     unsigned workers;
+    bool draining;
 };
 
 /* How the endpoint reads the daemon. Both callbacks run on the admin

@@ -180,11 +180,14 @@ static void connections(struct out *o, const struct relay_stats *r)
            r->relayed_in_worker);
 }
 
-static void process(struct out *o, const struct admin_process *p, unsigned workers)
+static void process(struct out *o, const struct admin_process *p, unsigned workers, bool draining)
 {
     family(o, "blindrelay_build_info", "gauge", "Version and commit of this build; always 1.");
     put(o, "blindrelay_build_info{version=\"%s\",commit=\"%s\"} 1\n", BR_VERSION, BR_COMMIT);
     single(o, "blindrelay_workers", "gauge", "Worker threads relaying traffic.", workers);
+    single(o, "blindrelay_draining", "gauge",
+           "1 while draining (SIGUSR1, or SIGTERM with drain-timeout): no new allocations.",
+           draining);
     single(o, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
            p->resident_bytes);
     single(o, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.",
@@ -212,6 +215,6 @@ int admin_metrics_render(char *buf, size_t len, const struct admin_snapshot *sna
     requests(&o, &snap->turn);
     traffic(&o, &snap->turn);
     connections(&o, &snap->relay);
-    process(&o, proc, snap->workers);
+    process(&o, proc, snap->workers, snap->draining);
     return o.full ? -ENOSPC : (int)o.len;
 }

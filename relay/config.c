@@ -85,6 +85,12 @@ static const struct br_key keys[] = {
      "seconds a TLS client has to finish its handshake (1 to 300)"},
     {"idle-timeout", BR_T_UINT, OFF(idle_timeout), 0, 1, 3600, 0, "30",
      "seconds a TCP/TLS connection may go without a request before it has an allocation"},
+    {"alternate-server", BR_T_ADDRS, OFF(alternates), OFF(n_alternates), 0, 0, 3478, "",
+     "while draining, new allocations are sent here (300 Try Alternate), the first of the "
+     "client's address family; none: refused with 508; repeatable"},
+    {"drain-timeout", BR_T_UINT, OFF(drain_timeout), 0, 0, 86400, 0, "0",
+     "on SIGTERM, seconds to drain (no new allocations) before exiting, sooner when the last "
+     "allocation ends; 0 = exit at once"},
     {"stream-buffer", BR_T_UINT, OFF(stream_buffer), 0, 4096, 16777216, 0, "131072",
      "bytes of relayed media queued per TCP/TLS client before more is dropped"},
 };
@@ -432,6 +438,12 @@ static int validate(struct load *ld)
         blame(ld, (const char *const[]){"default-lifetime", "max-lifetime", NULL});
         return br_cfg_fail(&ld->p, "default-lifetime (%u) must not exceed max-lifetime (%u)",
                            (unsigned)c->default_lifetime, (unsigned)c->max_lifetime);
+    }
+    for (size_t i = 0; i < c->n_alternates; i++) {
+        if (turn_addr_is_wildcard(&c->alternates[i])) {
+            blame(ld, (const char *const[]){"alternate-server", NULL});
+            return br_cfg_fail(&ld->p, "must be an address clients can reach, not a wildcard");
+        }
     }
     if (c->n_tls_listen > 0 && (!c->cert[0] || !c->key[0])) {
         blame(ld, (const char *const[]){"tls-listen", NULL});

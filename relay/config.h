@@ -58,6 +58,9 @@ struct br_config {
     uint32_t idle_timeout;           /* stream without allocation, seconds, default 30 */
     uint32_t stream_buffer;          /* queued bytes per stream client, default 128 KiB */
     bool rfc5766_channels;           /* accept channels 0x5000-0x7FFF; default true */
+    union turn_addr alternates[BR_MAX_LISTEN]; /* 300 Try Alternate while draining */
+    size_t n_alternates;
+    uint32_t drain_timeout; /* SIGTERM: seconds to drain before exiting, 0 = none */
 };
 
 /* Fills defaults, then applies the config file named by --config (if any),

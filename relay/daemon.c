@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "admin/admin.h"
@@ -32,7 +33,8 @@ struct daemon {
     struct worker **workers;
     unsigned n_workers;
     struct admin *admin;
-    atomic_bool ready; /* workers started and no stop signal yet; read by admin */
+    atomic_bool ready;    /* workers started and no stop signal yet; read by admin */
+    atomic_bool draining; /* no new allocations; read by admin and workers */
 };
 
 /* relay-ip when set; else a specific listening address of that family;
@@ -215,7 +217,10 @@ struct daemon *daemon_new(const struct br_config *cfg, int argc, char **argv)
         .rfc5766_channels = cfg->rfc5766_channels,
         .unauth_rate = cfg->unauth_rate,
         .max_bps = cfg->max_bps,
+        .alternates = cfg->alternates,
+        .n_alternates = cfg->n_alternates,
     };
+    d->env.draining = &d->draining;
     d->n_workers = cfg->threads ? cfg->threads : (unsigned)(cores > 0 ? cores : 1);
     d->workers = calloc(d->n_workers, sizeof(*d->workers));
     if (!d->workers) {
@@ -282,13 +287,15 @@ static void admin_collect_cb(void *arg, struct admin_snapshot *out)
         worker_collect(d->workers[i], &out->turn, &out->relay);
     }
     out->workers = d->n_workers;
+    out->draining = atomic_load_explicit(&d->draining, memory_order_relaxed);
 }
 
 static bool admin_ready_cb(void *arg)
 {
     struct daemon *d = arg;
 
-    return atomic_load_explicit(&d->ready, memory_order_relaxed);
+    return atomic_load_explicit(&d->ready, memory_order_relaxed) &&
+           !atomic_load_explicit(&d->draining, memory_order_relaxed);
 }
 
 static void start_admin(struct daemon *d)
@@ -349,6 +356,10 @@ static void config_warn_restart(const struct br_config *run, const struct br_con
         {"max-lifetime", run->max_lifetime != cfg->max_lifetime},
         {"max-connections", run->max_connections != cfg->max_connections},
         {"max-connections-per-ip", run->max_connections_per_ip != cfg->max_connections_per_ip},
+        {"alternate-server",
+         run->n_alternates != cfg->n_alternates ||
+             memcmp(run->alternates, cfg->alternates, sizeof(run->alternates)) != 0},
+        {"drain-timeout", run->drain_timeout != cfg->drain_timeout},
     };
 
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -418,17 +429,86 @@ static void reload(struct daemon *d)
     reload_rules(d);
 }
 
-/* Signals are blocked in every thread and taken here with sigwait, so no
- * handler ever runs inside a worker. */
+static uint64_t allocations_active(struct daemon *d)
+{
+    struct turn_stats turn = {0};
+    struct relay_stats relay = {0};
+
+    for (unsigned i = 0; i < d->n_workers; i++) {
+        worker_collect(d->workers[i], &turn, &relay);
+    }
+    return turn.allocations_active;
+}
+
+/* Workers pick the flag up at their next tick (within a second). */
+static void start_drain(struct daemon *d, const char *why)
+{
+    uint64_t left;
+
+    if (atomic_exchange(&d->draining, true)) {
+        return;
+    }
+    left = allocations_active(d);
+    br_log("%s: draining: /readyz answers 503, new allocations are %s; %llu allocation%s carry "
+           "on",
+           why, d->cfg->n_alternates ? "sent to alternate-server (300)" : "refused (508)",
+           (unsigned long long)left, left == 1 ? "" : "s");
+}
+
+static uint64_t monotonic_seconds(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec;
+}
+
+/* Takes signals until it is time to stop: SIGHUP reloads, SIGUSR1 drains,
+ * SIGTERM stops (after draining, with drain-timeout), SIGINT or a second
+ * SIGTERM stops at once. */
+static void signal_loop(struct daemon *d, const sigset_t *set)
+{
+    uint64_t deadline = 0; /* a SIGTERM drain is running until then */
+
+    for (;;) {
+        const struct timespec second = {1, 0};
+        int sig = sigtimedwait(set, NULL, &second);
+
+        if (sig == SIGHUP) {
+            reload(d);
+        } else if (sig == SIGUSR1) {
+            start_drain(d, "SIGUSR1");
+        } else if (sig == SIGTERM && d->cfg->drain_timeout && !deadline) {
+            start_drain(d, "SIGTERM");
+            deadline = monotonic_seconds() + d->cfg->drain_timeout;
+            br_log("SIGTERM: stopping when the last allocation ends or in %u s; SIGINT or "
+                   "another SIGTERM stops at once",
+                   (unsigned)d->cfg->drain_timeout);
+        } else if (sig == SIGTERM || sig == SIGINT) {
+            br_log("stopping on signal %d", sig);
+            return;
+        } else if (deadline && allocations_active(d) == 0) {
+            br_log("drained: no allocations left, stopping");
+            return;
+        } else if (deadline && monotonic_seconds() >= deadline) {
+            br_log("drain-timeout reached with %llu allocations left, stopping",
+                   (unsigned long long)allocations_active(d));
+            return;
+        }
+    }
+}
+
+/* Signals are blocked in every thread and taken here with sigtimedwait, so
+ * no handler ever runs inside a worker. */
 int daemon_run(struct daemon *d)
 {
     sigset_t set;
-    int sig = 0;
 
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     for (unsigned i = 0; i < d->n_workers; i++) {
@@ -441,10 +521,7 @@ int daemon_run(struct daemon *d)
     atomic_store(&d->ready, true);
     print_summary(d);
     br_log("ready");
-    while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
-        reload(d);
-    }
-    br_log("stopping on signal %d", sig);
+    signal_loop(d, &set);
     atomic_store(&d->ready, false);
     admin_stop(d->admin);
     d->admin = NULL;

@@ -192,6 +192,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     struct worker *w = arg;
 
     pick_up_rules(w);
+    turn_server_set_draining(w->turn, atomic_load_explicit(w->env->draining, memory_order_relaxed));
 
     uint64_t now = worker_clock().mono;
 

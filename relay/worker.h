@@ -5,6 +5,7 @@
 #ifndef RELAY_WORKER_H
 #define RELAY_WORKER_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,7 @@ struct relay_env {
     struct conn_limit *conn_limit;     /* shared, atomic inside */
     struct tls_store *tls;             /* shared, locked inside; NULL without TLS */
     struct rules_box *rules;           /* credentials and peer policy, swapped on SIGHUP */
+    atomic_bool *draining;             /* set by the daemon; taken at each tick */
     bool tcp;                          /* TCP listeners beside the UDP ones */
     union turn_addr tls_listen[BR_ENV_MAX_LISTEN];
     size_t n_tls_listen;

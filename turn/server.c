@@ -62,6 +62,11 @@ void turn_server_set_rules(struct turn_server *server, const struct turn_auth *a
     server->cfg.policy = policy;
 }
 
+void turn_server_set_draining(struct turn_server *server, bool draining)
+{
+    server->draining = draining;
+}
+
 struct turn_stats *turn_server_stats(struct turn_server *server)
 {
     return &server->stats;
@@ -169,6 +174,16 @@ enum turn_verdict reply_error(struct request *req, int code)
                                   req->now.wall);
         req->auth = NULL;
     }
+    return reply_finish(req);
+}
+
+enum turn_verdict reply_alternate(struct request *req, const union turn_addr *alt)
+{
+    turn_stats_error(&req->server->stats, 300);
+    stun_build_start(&req->b, req->reply->buf, TURN_REPLY_MAX, req->msg->method, STUN_ERROR,
+                     req->msg->tid);
+    stun_build_error(&req->b, 300);
+    stun_build_addr(&req->b, STUN_ATTR_ALTERNATE_SERVER, alt);
     return reply_finish(req);
 }
 

@@ -68,6 +68,10 @@ struct turn_server_config {
     uint32_t unauth_rate; /* unauthenticated UDP answers per second per prefix; 0 = off */
     uint64_t max_bps;     /* relayed bits per second per allocation, both ways; 0 = off */
     bool rfc5766_channels;
+    /* where new allocations are sent while draining (300 Try Alternate),
+     * the first of the client's family; borrowed */
+    const union turn_addr *alternates;
+    size_t n_alternates;
 };
 
 struct turn_server;
@@ -81,6 +85,11 @@ void turn_server_free(struct turn_server *server);
  * from now on; allocations keep their keys and permissions. */
 void turn_server_set_rules(struct turn_server *server, const struct turn_auth *auth,
                            const struct turn_policy *policy);
+
+/* Draining: allocations that exist carry on (refresh, permissions,
+ * channels, data); a new Allocate gets 300 with an alternate server of the
+ * client's family, or 508 when there is none. */
+void turn_server_set_draining(struct turn_server *server, bool draining);
 
 struct turn_stats *turn_server_stats(struct turn_server *server);
 size_t turn_server_allocations(const struct turn_server *server);

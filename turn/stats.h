@@ -31,7 +31,7 @@ enum turn_drop {
 extern const uint32_t turn_stats_lifetime_bounds[TURN_STATS_N_LIFETIME - 1];
 
 /* Error responses by code, in the order of turn_stats_error_codes. */
-#define TURN_STATS_N_CODES 13
+#define TURN_STATS_N_CODES 14
 extern const uint16_t turn_stats_error_codes[TURN_STATS_N_CODES];
 
 struct turn_stats {

@@ -127,8 +127,7 @@ int bc_flow_pair(struct bc_flow **a, struct bc_flow **b);
 void bc_flow_free(struct bc_flow *f);
 /* Builds and protects packet number seq (step, sent_ns inside) of size
  * bytes into out (room for size bytes). Returns 0 or -EIO. */
-int bc_flow_protect(struct bc_flow *f, uint8_t *out, unsigned size, uint8_t step,
-                    uint64_t sent_ns);
+int bc_flow_protect(struct bc_flow *f, uint8_t *out, unsigned size, uint8_t step, uint64_t sent_ns);
 /* What one received packet was. */
 enum bc_rx_verdict { BC_RX_OK, BC_RX_AUTH_FAIL, BC_RX_REPLAY, BC_RX_BAD };
 struct bc_rx_info {

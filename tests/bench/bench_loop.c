@@ -16,8 +16,7 @@
 #define BC_RAW_HDR 4
 
 /* now: monotonic, for the control plane; rx_ns: arrival, for latency */
-static void bc_dispatch(struct bc_client *c, uint8_t *buf, size_t len, uint64_t now,
-                        uint64_t rx_ns)
+static void bc_dispatch(struct bc_client *c, uint8_t *buf, size_t len, uint64_t now, uint64_t rx_ns)
 {
     struct bc_ctx *ctx = c->ctx;
     uint16_t ch, plen;

@@ -149,8 +149,7 @@ static uint32_t bc_get32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-int bc_flow_protect(struct bc_flow *f, uint8_t *out, unsigned size, uint8_t step,
-                    uint64_t sent_ns)
+int bc_flow_protect(struct bc_flow *f, uint8_t *out, unsigned size, uint8_t step, uint64_t sent_ns)
 {
     uint32_t seq = f->tx_seq++;
     int len = (int)size - BC_SRTP_TAG;

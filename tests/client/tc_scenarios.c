@@ -78,9 +78,9 @@ int tc_run_allocate(const struct tc_opts *o)
     struct tc_sock s;
     struct tc_auth a;
     struct tc_resp resp;
-    union turn_addr relayed = {0};
+    union turn_addr relayed = {0}, alternate = {0};
     const char *step = "allocate";
-    char rb[64];
+    char rb[64], ab[64];
     int r;
 
     r = tc_sock_open(&s, &o->server, &o->bind, tc_now_ms() + o->timeout_ms);
@@ -109,12 +109,16 @@ int tc_run_allocate(const struct tc_opts *o)
         tc_sock_close(&s);
         return 1;
     }
+    if (resp.code == 300) {
+        stun_msg_get_addr(&resp.msg, STUN_ATTR_ALTERNATE_SERVER, &alternate);
+    }
     if (relayed.sa.sa_family != 0) {
         tc_release(&s, &a);
     }
     tc_sock_close(&s);
-    tc_result(o, resp.code == o->expect, "step=%s code=%d expect=%d relayed=%s", step, resp.code,
-              o->expect, tc_addr_str(&relayed, rb, sizeof(rb)));
+    tc_result(o, resp.code == o->expect, "step=%s code=%d expect=%d relayed=%s alternate=%s", step,
+              resp.code, o->expect, tc_addr_str(&relayed, rb, sizeof(rb)),
+              tc_addr_str(&alternate, ab, sizeof(ab)));
     return resp.code == o->expect ? 0 : 1;
 }
 

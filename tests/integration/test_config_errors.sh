@@ -61,6 +61,9 @@ bad_config user --user no-colon
 bad_config threads --threads many
 bad_config max-lifetime --max-lifetime -5
 bad_config nonce-lifetime --nonce-lifetime 12abc
+bad_config alternate-server --alternate-server 0.0.0.0:3478
+bad_config alternate-server --alternate-server turn.example.org
+bad_config drain-timeout --drain-timeout 86401
 
 log "bad config file"
 printf '# test config\nrelay-ports = 63500-63510\nbogus-key = 1\n' >"$WORK/bad.conf"
