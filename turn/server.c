@@ -177,8 +177,32 @@ enum turn_verdict reply_error(struct request *req, int code)
     return reply_finish(req);
 }
 
-enum turn_verdict reply_alternate(struct request *req, const union turn_addr *alt)
+/* Draining: a new Allocate goes to the first alternate server of the
+ * client's address family (RFC 8489 10, 14.15), before any challenge and
+ * without REALM or NONCE, so that the client starts afresh there (browsers
+ * carry a NONCE from a 300 over to the alternate, which would not know it).
+ * Returns NULL when the request is not redirected. */
+static const union turn_addr *alternate_for(const struct request *req)
 {
+    const struct turn_server *s = req->server;
+
+    if (!s->draining || req->msg->method != TURN_ALLOCATE ||
+        turn_alloc_find(s->table, req->tuple)) {
+        return NULL;
+    }
+    for (size_t i = 0; i < s->cfg.n_alternates; i++) {
+        if (s->cfg.alternates[i].sa.sa_family == req->tuple->client.sa.sa_family) {
+            return &s->cfg.alternates[i];
+        }
+    }
+    return NULL;
+}
+
+static enum turn_verdict reply_alternate(struct request *req, const union turn_addr *alt)
+{
+    if (!unauth_answer_allowed(req)) {
+        return TURN_DROP;
+    }
     turn_stats_error(&req->server->stats, 300);
     stun_build_start(&req->b, req->reply->buf, TURN_REPLY_MAX, req->msg->method, STUN_ERROR,
                      req->msg->tid);
@@ -248,6 +272,7 @@ static enum turn_verdict dispatch(struct request *req)
 static enum turn_verdict on_request(struct request *req)
 {
     struct turn_auth_result auth;
+    const union turn_addr *alternate;
 
     req->server->stats.requests++;
     if (req->msg->n_unknown) {
@@ -264,6 +289,9 @@ static enum turn_verdict on_request(struct request *req)
         break;
     default:
         return reply_error(req, 400);
+    }
+    if ((alternate = alternate_for(req))) {
+        return reply_alternate(req, alternate);
     }
     turn_auth_check(req->server->cfg.auth, req->msg, &req->tuple->client, req->now.wall, &auth);
     if (auth.code && req->msg->method != TURN_ALLOCATE &&

@@ -88,7 +88,8 @@ void turn_server_set_rules(struct turn_server *server, const struct turn_auth *a
 
 /* Draining: allocations that exist carry on (refresh, permissions,
  * channels, data); a new Allocate gets 300 with an alternate server of the
- * client's family, or 508 when there is none. */
+ * client's family (unauthenticated, before any challenge), or 508 after
+ * authentication when there is none. */
 void turn_server_set_draining(struct turn_server *server, bool draining);
 
 struct turn_stats *turn_server_stats(struct turn_server *server);

@@ -32,8 +32,6 @@ void reply_success(struct request *req);
 /* Writes a complete error response with this code (and UNKNOWN-ATTRIBUTES
  * or the auth challenge where the code needs them). */
 enum turn_verdict reply_error(struct request *req, int code);
-/* 300 Try Alternate (RFC 8489 10) naming alt. */
-enum turn_verdict reply_alternate(struct request *req, const union turn_addr *alt);
 /* Adds integrity (when authenticated) and FINGERPRINT (when the request
  * had one), finishes the reply. */
 enum turn_verdict reply_finish(struct request *req);

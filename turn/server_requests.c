@@ -124,20 +124,6 @@ static int open_relay(struct request *req, struct turn_alloc *alloc, struct turn
     return err < 0 ? 508 : 0;
 }
 
-/* Draining: the client is sent to an alternate server of its own address
- * family (RFC 8489 14.15), or refused for capacity. */
-static enum turn_verdict refuse_draining(struct request *req)
-{
-    const struct turn_server_config *cfg = &req->server->cfg;
-
-    for (size_t i = 0; i < cfg->n_alternates; i++) {
-        if (cfg->alternates[i].sa.sa_family == req->tuple->client.sa.sa_family) {
-            return reply_alternate(req, &cfg->alternates[i]);
-        }
-    }
-    return reply_error(req, 508);
-}
-
 enum turn_verdict handle_allocate(struct request *req, struct turn_alloc *existing)
 {
     struct turn_server *s = req->server;
@@ -155,7 +141,7 @@ enum turn_verdict handle_allocate(struct request *req, struct turn_alloc *existi
         return reply_error(req, 437);
     }
     if (s->draining) {
-        return refuse_draining(req);
+        return reply_error(req, 508); /* no alternate server of its family */
     }
     if (stun_msg_get_transport(req->msg, &transport) < 0) {
         return reply_error(req, 400);

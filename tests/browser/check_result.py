@@ -15,6 +15,9 @@ import sys
 def main():
     path, transport = sys.argv[1], sys.argv[2]
     min_frames = int(sys.argv[3]) if len(sys.argv) > 3 else 10
+    # optional MIN-MAX: the relayed addresses must come from these ports
+    # (which server of several gave them)
+    ports = tuple(int(x) for x in sys.argv[4].split("-")) if len(sys.argv) > 4 else None
     failures = 0
 
     def check(cond, what):
@@ -49,6 +52,10 @@ def main():
         check(local.get("relayProtocol") == transport,
               "%s reached the TURN server over %s (wanted %s)" % (
                   side, local.get("relayProtocol"), transport))
+        if ports:
+            port = local.get("port") or 0
+            check(ports[0] <= port <= ports[1],
+                  "%s relayed port %s is in %d-%d" % (side, port, ports[0], ports[1]))
     dc = r.get("datachannel") or {}
     check(dc.get("received12", 0) >= dc.get("sent12", 1) > 0,
           "data channel pc1->pc2: %s/%s messages" % (dc.get("received12"), dc.get("sent12")))

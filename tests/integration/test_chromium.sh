@@ -5,9 +5,12 @@
 # server, once per transport (TURN over UDP, TCP, TLS). Passes when, for each
 # transport, both selected candidate pairs are relay/relay reached over that
 # transport, every message arrived and the receiver decoded > MIN_FRAMES
-# frames.
+# frames. "redirect" (blindrelay only): the server given to the browser is
+# draining (SIGUSR1) and answers Allocate with 300 Try Alternate naming a
+# second blindrelay; passes when the call goes through that second server
+# (its relay port range) over UDP.
 #
-#   bash test_chromium.sh BUILD_DIR [udp] [tcp] [tls]    (default: all three)
+#   bash test_chromium.sh BUILD_DIR [udp] [tcp] [tls] [redirect]   (default: all)
 #   BR_TEST_SERVER=coturn bash test_chromium.sh BUILD_DIR
 #
 # Chromium gathers no candidates on a loopback-only host and ignores TURN
@@ -43,15 +46,20 @@ case $TLS_TRUST in ca | ignore) ;; *) die "BR_TLS_TRUST must be ca or ignore" ;;
 read -r -a SERVER_EXTRA <<<"${BR_SERVER_EXTRA:-}"
 shift
 TRANSPORTS=("$@")
-[ ${#TRANSPORTS[@]} -gt 0 ] || TRANSPORTS=(udp tcp tls)
+if [ ${#TRANSPORTS[@]} -eq 0 ]; then
+    TRANSPORTS=(udp tcp tls)
+    [ "$BR_TEST_SERVER" = coturn ] || TRANSPORTS+=(redirect)
+fi
 for t in "${TRANSPORTS[@]}"; do
-    case $t in udp | tcp | tls) ;; *) die "unknown transport '$t' (udp, tcp, tls)" ;; esac
+    case $t in udp | tcp | tls | redirect) ;; *) die "unknown transport '$t' (udp, tcp, tls, redirect)" ;; esac
 done
 
 SERVER_IP=10.201.0.1
 CLIENT_IP=10.201.0.2
 PORT=3478
 TLS_PORT=5349
+ALT_PORT=3479 # the alternate server of the redirect run
+ALT_RELAY_PORTS=51000-51999
 NS_S=br-test-$$-srv
 NS_C=br-test-$$-cli
 VETH_S=brt$$s
@@ -153,10 +161,12 @@ listening() {
     ip netns exec "$1" ss $flag "sport = :$3" 2>/dev/null | grep -q .
 }
 
-# start_server TRANSPORT: the server under test in $NS_S, ready when its
-# listener for TRANSPORT is up. Returns 1 (after logging why) if it is not.
+# start_server TRANSPORT [blindrelay flags]: the server under test in $NS_S,
+# ready when its listener for TRANSPORT is up. Returns 1 (after logging why)
+# if it is not.
 start_server() {
     local t=$1 name=server-$1 proto=udp port=$PORT
+    shift
     SERVER_LOG=$WORK/$name.log
     case $t in
     tcp) proto=tcp ;;
@@ -177,7 +187,7 @@ start_server() {
         spawn "$SERVER_LOG" ip netns exec "$NS_S" "$BUILD/blindrelay" \
             --listen "$SERVER_IP:$PORT" "${tls[@]}" --relay-ip "$SERVER_IP" \
             --relay-ports 50000-50999 --user u:p --realm test \
-            --admin-listen "" "${SERVER_EXTRA[@]}"
+            --admin-listen "" "${SERVER_EXTRA[@]}" "$@"
     fi
     SERVER_PID=$LAST_PID
     local ready_ticks=0
@@ -206,17 +216,37 @@ start_server() {
     return 1
 }
 
+# start_alternate: the second blindrelay of the redirect run (ALT_PID).
+start_alternate() {
+    spawn "$WORK/alternate.log" ip netns exec "$NS_S" "$BUILD/blindrelay" \
+        --listen "$SERVER_IP:$ALT_PORT" --relay-ip "$SERVER_IP" --relay-ports "$ALT_RELAY_PORTS" \
+        --user u:p --realm test --admin-listen "" "${SERVER_EXTRA[@]}"
+    ALT_PID=$LAST_PID
+    for _ in $(seq 100); do
+        listening "$NS_S" udp "$ALT_PORT" && return 0
+        sleep 0.1
+    done
+    fail "redirect: the alternate server did not start"
+    return 1
+}
+
 # run_transport TRANSPORT: one browser run against a fresh server.
 run_transport() {
-    local t=$1 url dir=$WORK/$1 start end rc
+    local t=$1 url dir=$WORK/$1 start end rc proto=$1 ports=()
     mkdir -p "$dir"
     case $t in
     udp) url="turn:$SERVER_IP:$PORT?transport=udp" ;;
     tcp) url="turn:$SERVER_IP:$PORT?transport=tcp" ;;
     tls) url="turns:$SERVER_IP:$TLS_PORT?transport=tcp" ;;
+    redirect) url="turn:$SERVER_IP:$PORT?transport=udp" proto=udp ports=("$ALT_RELAY_PORTS") ;;
     esac
     start=$(date +%s.%N)
-    if ! start_server "$t"; then
+    if [ "$t" = redirect ]; then
+        start_alternate || return
+        start_server "$t" --alternate-server "$SERVER_IP:$ALT_PORT" || return
+        kill -USR1 "$SERVER_PID"
+        sleep 1.2 # the workers take the drain at their next tick
+    elif ! start_server "$t"; then
         return
     fi
     log "$t: $url"
@@ -235,7 +265,7 @@ run_transport() {
     if [ $rc -eq 2 ] || [ $rc -ge 124 ]; then
         sed 's/^/    /' "$dir/driver.log"
     fi
-    "$PY" "$CHECK" "$dir/result.json" "$t" "$MIN_FRAMES" >"$dir/verdict.txt"
+    "$PY" "$CHECK" "$dir/result.json" "$proto" "$MIN_FRAMES" "${ports[@]}" >"$dir/verdict.txt"
     rc=$?
     sed "s/^/[$TEST_NAME] $t: /" "$dir/verdict.txt"
     if [ $rc -ne 0 ]; then
@@ -249,6 +279,10 @@ run_transport() {
     # shellcheck disable=SC2086
     [ -z "$pids" ] || kill -KILL $pids 2>/dev/null
     server_stop
+    if [ "$t" = redirect ]; then
+        kill -TERM "$ALT_PID" 2>/dev/null
+        wait "$ALT_PID" 2>/dev/null
+    fi
     log "$t: took $(awk "BEGIN{printf \"%.1f\", $end - $start}") s"
 }
 

@@ -1,7 +1,8 @@
 # Drain mode, for rolling restarts and scale-in:
 #  - SIGUSR1 drains: /readyz answers 503 (/healthz stays 200), the
 #    blindrelay_draining gauge is 1, a new Allocate gets 300 Try Alternate
-#    naming alternate-server, Binding still works, and a relay that was
+#    naming alternate-server (Chromium following it: test_chromium's
+#    "redirect" run), Binding still works, and a relay that was
 #    running (turnutils_uclient over UDP) finishes with nothing lost;
 #  - SIGTERM with drain-timeout: the daemon keeps serving the allocations it
 #    holds (a TCP relay loses nothing), refuses new ones with 508 (no

@@ -1,6 +1,7 @@
 /* Tests for draining (turn_server_set_draining): allocations that exist
  * carry on; a new Allocate is sent to an alternate server of the client's
- * family (300, RFC 8489 10 and 14.15) or refused with 508. */
+ * family (300, RFC 8489 10 and 14.15) before any challenge, or refused
+ * with 508 after authentication when there is none. */
 #include <string.h>
 
 #include <criterion/criterion.h>
@@ -44,23 +45,48 @@ static void drain_with(const char *a, const char *b)
     turn_server_set_draining(H.srv, true);
 }
 
-Test(drain, allocate_gets_300_naming_the_alternate_of_the_client_family)
+static void assert_redirect_to(const char *want_text)
 {
-    struct turn_tuple t = h_tuple(CLIENT, TURN_TRANSPORT_UDP);
-    union turn_addr alt, want = h_addr("192.0.2.10:3478");
-    uint8_t key[TURN_AUTH_MAX_KEY];
-    size_t key_len = h_key(H_ALICE, H_ALICE_PW, key);
+    union turn_addr alt, want = h_addr(want_text);
 
-    drain_with("[2001:db8::10]:3478", "192.0.2.10:3478");
-    cr_assert_eq(h_allocate(&t), 300);
     cr_assert_eq(stun_msg_get_addr(&H.rmsg, STUN_ATTR_ALTERNATE_SERVER, &alt), 0,
                  "300 without ALTERNATE-SERVER");
-    cr_assert(turn_addr_equal(&alt, &want), "not the IPv4 alternate");
-    cr_assert_eq(stun_msg_check_integrity(&H.rmsg, STUN_ATTR_MESSAGE_INTEGRITY, key, key_len), 0,
-                 "the redirect is signed with the client's key");
+    cr_assert(turn_addr_equal(&alt, &want), "not redirected to %s", want_text);
+    /* the client starts afresh at the alternate: nothing of ours to carry */
+    cr_assert_null(stun_msg_find(&H.rmsg, STUN_ATTR_NONCE));
+    cr_assert_null(stun_msg_find(&H.rmsg, STUN_ATTR_REALM));
+    cr_assert_null(stun_msg_find(&H.rmsg, STUN_ATTR_MESSAGE_INTEGRITY));
+}
+
+Test(drain, first_allocate_gets_300_naming_the_alternate_of_the_client_family)
+{
+    struct turn_tuple t = h_tuple(CLIENT, TURN_TRANSPORT_UDP);
+    struct h_msg m;
+
+    drain_with("[2001:db8::10]:3478", "192.0.2.10:3478");
+    h_req(&m, TURN_ALLOCATE);
+    h_add_transport(&m, H_PROTO_UDP);
+    cr_assert_eq(h_call(&t, &m), 300, "redirected before any challenge");
+    assert_redirect_to("192.0.2.10:3478");
     cr_assert_eq(H.ops.open_calls, 0);
     cr_assert_eq(turn_server_allocations(H.srv), 0);
     cr_assert_eq(errors_of(300), 1);
+    cr_assert_eq(errors_of(401), 0);
+}
+
+Test(drain, authenticated_allocate_is_redirected_too)
+{
+    struct turn_tuple t = h_tuple("[2001:db8::7]:40000", TURN_TRANSPORT_UDP);
+    struct h_msg m;
+
+    h_nonce(&t); /* learnt before the drain */
+    drain_with("192.0.2.10:3478", "[2001:db8::10]:3478");
+    h_req(&m, TURN_ALLOCATE);
+    h_add_transport(&m, H_PROTO_UDP);
+    h_auth(&m, &t, H_ALICE, H_ALICE_PW);
+    cr_assert_eq(h_call(&t, &m), 300);
+    assert_redirect_to("[2001:db8::10]:3478");
+    cr_assert_eq(H.ops.open_calls, 0);
 }
 
 Test(drain, allocate_without_alternate_of_the_family_is_508)
@@ -68,21 +94,21 @@ Test(drain, allocate_without_alternate_of_the_family_is_508)
     struct turn_tuple t = h_tuple(CLIENT, TURN_TRANSPORT_UDP);
 
     drain_with("[2001:db8::10]:3478", NULL);
-    cr_assert_eq(h_allocate(&t), 508);
+    cr_assert_eq(h_allocate(&t), 508, "after the 401 dance, as an IPv4 client has no alternate");
     cr_assert_null(stun_msg_find(&H.rmsg, STUN_ATTR_ALTERNATE_SERVER));
     cr_assert_eq(H.ops.open_calls, 0);
     cr_assert_eq(errors_of(508), 1);
 }
 
-Test(drain, unauthenticated_allocate_is_still_challenged)
+Test(drain, without_alternate_allocate_is_still_challenged)
 {
     struct turn_tuple t = h_tuple(CLIENT, TURN_TRANSPORT_UDP);
     struct h_msg m;
 
-    drain_with("192.0.2.10:3478", NULL);
+    drain_with(NULL, NULL);
     h_req(&m, TURN_ALLOCATE);
     h_add_transport(&m, H_PROTO_UDP);
-    cr_assert_eq(h_call(&t, &m), 401, "no redirect before the client is authenticated");
+    cr_assert_eq(h_call(&t, &m), 401, "without an alternate, a refusal needs credentials");
     cr_assert_null(stun_msg_find(&H.rmsg, STUN_ATTR_ALTERNATE_SERVER));
 }
 
