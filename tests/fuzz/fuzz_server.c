@@ -92,11 +92,13 @@ struct fz {
     bool ipv6;       /* the fake relay/ has an IPv6 relay address */
     bool flaky_open; /* every third open fails */
     bool setup_done; /* flaky_open applies after the harness's own allocations */
+    bool draining;
     uint32_t tid_seq;
     uint8_t last_tid[STUN_TID_LEN];
 };
 
 /* Read-only state shared by every input (as workers share auth/policy). */
+static union turn_addr g_alternate; /* IPv4 only */
 static struct turn_auth *g_auth;
 static struct turn_policy *g_policy;
 static uint8_t g_pw_algs[16];
@@ -587,10 +589,17 @@ static void peer_datagram(struct fz *z, const uint8_t *body, size_t len)
     check_counts(z);
 }
 
+/* arg 0-21: the clock moves on and the server ticks; 22-31: draining is
+ * turned on or off (an IPv4 client is redirected, an IPv6 one refused). */
 static void advance(struct fz *z, unsigned arg)
 {
     static const uint32_t steps[] = {0, 1, 2, 30, 120, 299, 301, 599, 601, 3600, 86400};
 
+    if (arg >= 2 * FZ_N(steps)) {
+        z->draining = !z->draining;
+        turn_server_set_draining(z->srv, z->draining);
+        return;
+    }
     z->now.mono += steps[arg % FZ_N(steps)];
     z->now.wall += steps[arg % FZ_N(steps)];
     turn_server_tick(z->srv, z->now.mono);
@@ -620,6 +629,8 @@ static int start_server(struct fz *z, uint8_t flags)
         .max_permissions = tight ? 2 : 8,
         .max_channels = tight ? 2 : 8,
         .rfc5766_channels = flags & 0x08,
+        .alternates = &g_alternate,
+        .n_alternates = 1,
     };
 
     z->ipv6 = (flags & 0x04) || (flags & 3) == 3;
@@ -716,6 +727,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     const struct stun_attr *algs;
     int n;
 
+    g_alternate = parse_addr("192.0.2.10:3478");
     if (turn_auth_new(&g_auth, &ac) || turn_policy_new(&g_policy) ||
         turn_policy_add_rule(g_policy, "127.0.0.0/8", true) ||
         turn_policy_add_self(g_policy, &self) || turn_policy_add_self_port(g_policy, 3478)) {
