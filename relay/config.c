@@ -75,6 +75,9 @@ static const struct br_key keys[] = {
     {"unauth-rate", BR_T_UINT, OFF(unauth_rate), 0, 0, 1000000, 0, "100",
      "answers per second to unauthenticated UDP requests per /24 or /48 source prefix, "
      "0 = no limit"},
+    {"udp-gso", BR_T_BOOL, OFF(udp_gso), 0, 0, 0, 0, "true",
+     "send a run of equal-size datagrams to one UDP client as one GSO send (UDP_SEGMENT); "
+     "off only to compare, or for a device that mishandles it"},
     {"tcp", BR_T_BOOL, OFF(tcp), 0, 0, 0, 0, "true",
      "also accept TURN over TCP on every listen address"},
     {"max-connections", BR_T_UINT, OFF(max_connections), 0, 1, 1000000, 0, "20000",

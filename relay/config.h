@@ -61,6 +61,7 @@ struct br_config {
     union turn_addr alternates[BR_MAX_LISTEN]; /* 300 Try Alternate while draining */
     size_t n_alternates;
     uint32_t drain_timeout; /* SIGTERM: seconds to drain before exiting, 0 = none */
+    bool udp_gso;           /* UDP GSO for runs to one client; default true */
 };
 
 /* Fills defaults, then applies the config file named by --config (if any),

@@ -164,6 +164,7 @@ static void build_env(struct daemon *d)
     env->idle_timeout = cfg->idle_timeout;
     env->max_lifetime = cfg->max_lifetime;
     env->stream_buffer = cfg->stream_buffer;
+    env->udp_gso = cfg->udp_gso;
     if (cfg->n_tls_listen) {
         char err[512];
         if (tls_store_new(&env->tls, cfg->cert, cfg->key, err, sizeof(err)) < 0) {
@@ -360,6 +361,7 @@ static void config_warn_restart(const struct br_config *run, const struct br_con
          run->n_alternates != cfg->n_alternates ||
              memcmp(run->alternates, cfg->alternates, sizeof(run->alternates)) != 0},
         {"drain-timeout", run->drain_timeout != cfg->drain_timeout},
+        {"udp-gso", run->udp_gso != cfg->udp_gso},
     };
 
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {

@@ -273,6 +273,7 @@ static int worker_setup(struct worker *w, char *what, size_t what_len)
         return err;
     }
     worker_batch_init(w);
+    w->gso = w->env->udp_gso;
     size_t span = (size_t)w->env->port_max - w->env->port_min + 1;
     for (unsigned f = 0; f < 2; f++) {
         if (!(w->local_relays[f] = calloc(span, sizeof(*w->local_relays[f])))) {

@@ -32,7 +32,8 @@ struct relay_env {
     size_t n_tls_listen;
     uint32_t handshake_timeout, idle_timeout, max_lifetime; /* seconds */
     uint32_t stream_buffer;                                 /* bytes */
-    struct turn_server_config turn;                         /* ops filled per worker */
+    bool udp_gso;
+    struct turn_server_config turn; /* ops filled per worker */
 };
 
 struct worker;

@@ -58,18 +58,36 @@ struct batch {
     unsigned dirty; /* entries the last call filled */
 };
 
-/* Datagrams to UDP clients, gathered from one receive batch and sent with
+/* Most datagrams in one UDP GSO send (the kernel's UDP_MAX_SEGMENTS) and
+ * the most bytes (a UDP length). */
+#define GSO_MAX_SEGMENTS 64
+#define GSO_MAX_BYTES 65000
+
+/* Packet info (for wildcard listeners) and the GSO segment size. */
+union out_control {
+    char buf[sizeof(union udp_control) + CMSG_SPACE(sizeof(uint16_t))];
+    struct cmsghdr align;
+};
+
+/* Datagrams to UDP clients, gathered from one receive batch. Consecutive
+ * datagrams for one client from one local address, all of one size but the
+ * last (which may be shorter), form one message that the kernel splits
+ * (UDP GSO, UDP_SEGMENT) when the worker has GSO on; messages go out with
  * one sendmmsg per listening socket. Payloads point into the receive
  * buffers, so the queue is flushed before those are reused; destinations
  * are copied, because a later packet of the batch may end the allocation
  * they came from. */
 struct out_queue {
-    struct mmsghdr msgs[BATCH];
-    struct iovec iov[BATCH];
-    union turn_addr to[BATCH];
-    union udp_control ctl[BATCH];
-    int fd[BATCH];
-    unsigned n;
+    struct mmsghdr msgs[BATCH]; /* one per message */
+    struct iovec iov[BATCH];    /* one per datagram; a message's are consecutive */
+    union turn_addr to[BATCH];  /* per message: the client */
+    union turn_addr from[BATCH];
+    const struct udp_listener *via[BATCH];
+    union out_control ctl[BATCH];
+    uint16_t seg[BATCH]; /* per message: size of its datagrams */
+    size_t bytes[BATCH];
+    unsigned n;     /* messages */
+    unsigned n_iov; /* datagrams */
 };
 
 struct worker {
@@ -90,6 +108,7 @@ struct worker {
     struct stream_conn *conns; /* every open stream connection */
     struct batch in;
     struct out_queue out;
+    bool gso; /* udp-gso, until the kernel refuses it */
     /* this worker's relay sockets by port - port_min, per family, for
      * relay-to-relay delivery without a trip through the kernel */
     struct turn_relay **local_relays[2];

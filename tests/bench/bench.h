@@ -39,6 +39,7 @@ struct bc_opts {
     unsigned pairs;
     unsigned rate;     /* packets/s in all (steady, ramp start); cycles/s (churn) */
     unsigned size;     /* SRTP packet bytes on the wire (without ChannelData) */
+    unsigned burst;    /* packets a sender sends back to back */
     double duration;   /* seconds; idle: 0 = until a signal */
     unsigned grace_ms; /* how long after the end a packet may still arrive */
     unsigned step_pct;

@@ -210,7 +210,16 @@ void bc_load_tick(struct bc_load *l, uint64_t now)
         st->skipped += due - st->slots - burst;
         st->slots = due - burst;
     }
-    if (due - st->slots < l->n) {
+    if (l->o->burst > 1) {
+        /* slots in frames of burst: frame f belongs to sender f % n */
+        for (uint64_t k = st->slots; k < due;) {
+            uint64_t frame = k / l->o->burst, end = (frame + 1) * l->o->burst;
+
+            end = end < due ? end : due;
+            bc_load_send(l, &l->cl[frame % l->n], end - k);
+            k = end;
+        }
+    } else if (due - st->slots < l->n) {
         for (uint64_t k = st->slots; k < due; k++) {
             bc_load_send(l, &l->cl[k % l->n], 1);
         }

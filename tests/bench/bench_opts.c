@@ -29,6 +29,8 @@ static const char bc_usage[] =
     "  --pairs P                call pairs, 2P allocations (default 10, max 5000)\n"
     "  --rate R                 packets/s in all, or churn cycles/s (default 2000)\n"
     "  --size S                 SRTP packet bytes (default 200, 40-1400)\n"
+    "  --burst K                a sender's packets go K at a time, back to back, as\n"
+    "                           the packets of a video frame do (default 1, max 32)\n"
     "  --duration T             seconds (default 10; idle: 0 = until a signal)\n"
     "  --grace-ms MS            wait for late packets after the end (default 500)\n"
     "  --step-pct N --step-secs S --max-rate R --loss-pct X   ramp (10, 3, 2000000, 0.1)\n"
@@ -112,6 +114,7 @@ enum {
     O_ALLOCS,
     O_WINDOW,
     O_LIFETIME,
+    O_BURST,
     O_JSON,
     O_QUIET,
     O_HELP,
@@ -137,6 +140,7 @@ static const struct option bc_longopts[] = {
     {"allocations", 1, 0, O_ALLOCS},
     {"window", 1, 0, O_WINDOW},
     {"lifetime", 1, 0, O_LIFETIME},
+    {"burst", 1, 0, O_BURST},
     {"json", 0, 0, O_JSON},
     {"quiet", 0, 0, O_QUIET},
     {"help", 0, 0, O_HELP},
@@ -175,6 +179,7 @@ static const struct bc_numopt bc_numopts[] = {
     BC_U(O_ALLOCS, "allocations", 1, BC_MAX_ALLOCS, allocs),
     BC_U(O_WINDOW, "window", 1, 4096, window),
     BC_U(O_LIFETIME, "lifetime", 0, 86400, lifetime),
+    BC_U(O_BURST, "burst", 1, BC_BATCH / 2, burst),
 };
 
 static int bc_numeric(struct bc_opts *o, int id, const char *v)
@@ -276,6 +281,7 @@ int bc_opts_parse(struct bc_opts *o, int argc, char **argv)
                           .pairs = 10,
                           .rate = 2000,
                           .size = 200,
+                          .burst = 1,
                           .duration = -1,
                           .grace_ms = 500,
                           .step_pct = 10,

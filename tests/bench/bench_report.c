@@ -56,6 +56,7 @@ struct bc_report *bc_report_new(const char *mode, const struct bc_opts *o)
     if (o->mode == BC_STEADY || o->mode == BC_RAMP) {
         bc_report_add(r, "pairs", "%u", o->pairs);
         bc_report_add(r, "size", "%u", o->size);
+        bc_report_add(r, "burst", "%u", o->burst);
         bc_report_add(r, "rate", "%u", o->rate);
     }
     return r;

@@ -1,8 +1,8 @@
 /* Tests for the UDP batching of relay/: worker_recv_batch (recvmmsg into
  * the worker's buffers, headers reset between calls), the out queue
  * (udp_path_queue / udp_path_flush: one sendmmsg per socket run, flushed
- * when full) and packet info on wildcard listeners. Real sockets on
- * loopback. */
+ * when full; equal-size runs to one client grouped for UDP GSO) and packet
+ * info on wildcard listeners. Real sockets on loopback. */
 #include <criterion/criterion.h>
 
 #include <arpa/inet.h>
@@ -182,5 +182,114 @@ Test(udp_path, queued_destination_survives_the_tuple)
     cr_assert_eq(recv(dst, buf, sizeof(buf), 0), (ssize_t)sizeof(payload));
     cr_assert_str_eq((char *)buf, "still delivered");
     close(dst);
+    close(l.fd);
+}
+
+/* Receives one datagram on fd (waiting for it); returns its length. */
+static ssize_t recv_one(int fd, uint8_t *buf, size_t size)
+{
+    wait_readable(fd);
+    return recv(fd, buf, size, 0);
+}
+
+Test(udp_path, gso_groups_equal_sizes_for_one_client)
+{
+    struct udp_listener l = {.link.kind = CLIENT_UDP};
+    union turn_addr a_addr, b_addr;
+    int a = bound_socket("127.0.0.1", &a_addr), b = bound_socket("127.0.0.1", &b_addr);
+    struct turn_tuple ta = {.client = a_addr, .conn = &l.link};
+    struct turn_tuple tb = {.client = b_addr, .conn = &l.link};
+    /* to a: 5 x 100 and a shorter 60 (one message), then 100 (the shorter
+     * one closed it), 100 to b, then 2 x 120 to a (larger: new message) */
+    static const struct {
+        int to_b;
+        size_t len;
+    } plan[] = {{0, 100}, {0, 100}, {0, 100}, {0, 100}, {0, 100},
+                {0, 60},  {0, 100}, {1, 100}, {0, 120}, {0, 120}};
+    static uint8_t payload[10][128];
+    uint8_t buf[256];
+
+    w->gso = true;
+    l.fd = bound_socket("127.0.0.1", &l.addr);
+    ta.server = tb.server = l.addr;
+    for (unsigned i = 0; i < 10; i++) {
+        memset(payload[i], (int)i + 1, sizeof(payload[i]));
+        udp_path_queue(w, plan[i].to_b ? &tb : &ta, payload[i], plan[i].len);
+    }
+    cr_assert_eq(w->out.n, 4, "messages: %u", w->out.n);
+    cr_assert_eq(w->out.msgs[0].msg_hdr.msg_iovlen, 6);
+    cr_assert_eq(w->out.msgs[3].msg_hdr.msg_iovlen, 2);
+    udp_path_flush(w);
+    cr_assert(w->gso, "the kernel took UDP_SEGMENT");
+    for (unsigned i = 0; i < 10; i++) {
+        ssize_t n = recv_one(plan[i].to_b ? b : a, buf, sizeof(buf));
+        cr_assert_eq(n, (ssize_t)plan[i].len, "datagram %u: %zd bytes", i, n);
+        cr_assert_eq(buf[0], (uint8_t)(i + 1), "datagram %u arrives whole and in order", i);
+        cr_assert_eq(buf[n - 1], (uint8_t)(i + 1));
+    }
+    close(a);
+    close(b);
+    close(l.fd);
+}
+
+Test(udp_path, gso_message_stays_within_a_udp_length)
+{
+    struct udp_listener l = {.link.kind = CLIENT_UDP};
+    union turn_addr dst_addr;
+    int dst = bound_socket("127.0.0.1", &dst_addr);
+    struct turn_tuple t = {.client = dst_addr, .conn = &l.link};
+    static uint8_t payload[2100];
+    uint8_t buf[4096];
+
+    w->gso = true;
+    l.fd = bound_socket("127.0.0.1", &l.addr);
+    t.server = l.addr;
+    memset(payload, 0x5a, sizeof(payload));
+    for (unsigned i = 0; i < BATCH; i++) {
+        udp_path_queue(w, &t, payload, sizeof(payload));
+    }
+    /* 30 x 2100 = 63000; one more would pass GSO_MAX_BYTES */
+    cr_assert_eq(w->out.n, 2);
+    cr_assert_eq(w->out.msgs[0].msg_hdr.msg_iovlen, GSO_MAX_BYTES / sizeof(payload));
+    udp_path_flush(w);
+    for (unsigned i = 0; i < BATCH; i++) {
+        cr_assert_eq(recv_one(dst, buf, sizeof(buf)), (ssize_t)sizeof(payload), "datagram %u", i);
+    }
+    close(dst);
+    close(l.fd);
+}
+
+Test(udp_path, gso_from_a_wildcard_listener_keeps_the_source_address)
+{
+    union turn_addr any, client_addr, to, local, src;
+    struct udp_listener l = {.link.kind = CLIENT_UDP};
+    int client = bound_socket("127.0.0.1", &client_addr);
+    socklen_t len;
+    uint8_t ping = 7, replies[3][16], buf[32];
+
+    w->gso = true;
+    l.fd = bound_socket("0.0.0.0", &any);
+    l.addr = any;
+    cr_assert_eq(turn_addr_parse(&to, "127.0.0.3", turn_addr_port(&any)), 0);
+    cr_assert_eq(sendto(client, &ping, 1, 0, &to.sa, turn_addr_len(&to)), 1);
+    wait_readable(l.fd);
+    cr_assert_eq(worker_recv_batch(w, l.fd), 1);
+    udp_local_addr(&w->in.msgs[0].msg_hdr, &l.addr, &local);
+
+    struct turn_tuple t = {.client = w->in.addr[0], .server = local, .conn = &l.link};
+    for (unsigned i = 0; i < 3; i++) {
+        memset(replies[i], (int)i, sizeof(replies[i]));
+        udp_path_queue(w, &t, replies[i], sizeof(replies[i]));
+    }
+    cr_assert_eq(w->out.n, 1, "one GSO message");
+    udp_path_flush(w);
+    for (unsigned i = 0; i < 3; i++) {
+        len = sizeof(src);
+        wait_readable(client);
+        cr_assert_eq(recvfrom(client, buf, sizeof(buf), 0, &src.sa, &len), 16);
+        cr_assert_eq(buf[0], (uint8_t)i);
+        cr_assert(turn_addr_equal(&src, &to), "datagram %u leaves from 127.0.0.3", i);
+    }
+    close(client);
     close(l.fd);
 }
