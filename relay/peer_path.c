@@ -36,7 +36,7 @@ void peer_path_cb(evutil_socket_t fd, short what, void *arg)
             to_client(w, r->alloc, &w->in.addr[i], worker_buf(w, (unsigned)i) + TURN_HEADROOM,
                       w->in.msgs[i].msg_len, now);
         }
-        udp_path_flush(w);
+        out_queue_flush(&w->out);
     } while (n == BATCH && ++batches < MAX_BATCHES);
 }
 
@@ -50,7 +50,8 @@ void peer_path_forward(struct worker *w, const struct turn_forward *fwd, uint8_t
     struct turn_relay *dst = worker_local_relay(w, &fwd->peer);
 
     if (!dst) {
-        worker_forward(fwd);
+        /* data is in this batch's receive buffer, valid until the flush */
+        out_queue_add(&w->out, fwd->relay->fd, NULL, NULL, &fwd->peer, data, fwd->len);
         return;
     }
     w->stats.relayed_in_worker++;

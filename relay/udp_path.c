@@ -3,8 +3,6 @@
 #include "worker_internal.h"
 
 #include <errno.h>
-#include <netinet/udp.h>
-#include <string.h>
 #include <unistd.h>
 
 /* To a client, from the local address it used (a wildcard listener needs
@@ -68,7 +66,7 @@ static void listener_cb(evutil_socket_t fd, short what, void *arg)
         for (int i = 0; i < n; i++) {
             on_datagram(w, l, (unsigned)i, now);
         }
-        udp_path_flush(w);
+        out_queue_flush(&w->out);
     } while (n == BATCH && ++batches < MAX_BATCHES);
 }
 
@@ -93,123 +91,9 @@ void udp_path_close(struct udp_listener *l)
     close(l->fd);
 }
 
-/* Whether a datagram of len bytes for tuple can join message k. */
-static bool joins(const struct out_queue *q, unsigned k, const struct udp_listener *l,
-                  const struct turn_tuple *tuple, size_t len)
-{
-    const struct msghdr *h = &q->msgs[k].msg_hdr;
-    const struct iovec *last = &h->msg_iov[h->msg_iovlen - 1];
-
-    return q->via[k] == l && last->iov_len == q->seg[k] && len <= q->seg[k] &&
-           h->msg_iovlen < GSO_MAX_SEGMENTS && q->bytes[k] + len <= GSO_MAX_BYTES &&
-           turn_addr_equal(&q->to[k], &tuple->client) &&
-           turn_addr_equal(&q->from[k], &tuple->server);
-}
-
 void udp_path_queue(struct worker *w, const struct turn_tuple *tuple, uint8_t *data, size_t len)
 {
-    struct out_queue *q = &w->out;
     const struct udp_listener *l = (const struct udp_listener *)tuple->conn;
-    unsigned k;
 
-    if (q->n_iov == BATCH) {
-        udp_path_flush(w);
-    }
-    q->iov[q->n_iov] = (struct iovec){data, len};
-    if (w->gso && q->n > 0 && joins(q, q->n - 1, l, tuple, len)) {
-        k = q->n - 1;
-        q->msgs[k].msg_hdr.msg_iovlen++;
-        q->bytes[k] += len;
-        q->n_iov++;
-        return;
-    }
-    k = q->n++;
-    q->to[k] = tuple->client;
-    q->from[k] = tuple->server;
-    q->via[k] = l;
-    q->seg[k] = (uint16_t)len;
-    q->bytes[k] = len;
-    q->msgs[k].msg_hdr = (struct msghdr){
-        .msg_name = &q->to[k],
-        .msg_namelen = turn_addr_len(&tuple->client),
-        .msg_iov = &q->iov[q->n_iov++],
-        .msg_iovlen = 1,
-    };
-}
-
-/* Packet info when the listener is a wildcard; the segment size when the
- * message holds more than one datagram. */
-static void set_control(struct out_queue *q, unsigned k)
-{
-    struct msghdr *h = &q->msgs[k].msg_hdr;
-    union udp_control info;
-    size_t len = udp_source_control(&info, &q->via[k]->addr, &q->from[k]);
-
-    memcpy(q->ctl[k].buf, info.buf, len);
-    if (h->msg_iovlen > 1) {
-        struct cmsghdr *c = (struct cmsghdr *)(q->ctl[k].buf + len);
-        c->cmsg_level = SOL_UDP;
-        c->cmsg_type = UDP_SEGMENT;
-        c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-        memcpy(CMSG_DATA(c), &q->seg[k], sizeof(uint16_t));
-        len += CMSG_SPACE(sizeof(uint16_t));
-    }
-    h->msg_control = len ? q->ctl[k].buf : NULL;
-    h->msg_controllen = len;
-}
-
-/* Message k was refused as a whole: its datagrams go one by one. A kernel
- * or device without UDP GSO turns it off for this worker. */
-static void send_apart(struct worker *w, unsigned k, int err)
-{
-    struct out_queue *q = &w->out;
-    struct msghdr h = q->msgs[k].msg_hdr;
-    const struct iovec *iov = h.msg_iov;
-    size_t n = h.msg_iovlen;
-
-    if (err == EIO || err == ENOPROTOOPT || err == EOPNOTSUPP) {
-        w->gso = false;
-    }
-    h.msg_iovlen = 1;
-    q->msgs[k].msg_hdr.msg_iovlen = 1;
-    set_control(q, k);
-    h.msg_control = q->msgs[k].msg_hdr.msg_control;
-    h.msg_controllen = q->msgs[k].msg_hdr.msg_controllen;
-    for (size_t i = 0; i < n; i++) {
-        h.msg_iov = (struct iovec *)&iov[i];
-        (void)sendmsg(q->via[k]->fd, &h, MSG_DONTWAIT);
-    }
-}
-
-/* One sendmmsg per run of messages for the same socket (usually one run:
- * a worker has one listening socket per address). A datagram the kernel
- * refuses is lost like on the network; the rest of the run still goes. */
-void udp_path_flush(struct worker *w)
-{
-    struct out_queue *q = &w->out;
-    unsigned start = 0;
-
-    for (unsigned k = 0; k < q->n; k++) {
-        set_control(q, k);
-    }
-    while (start < q->n) {
-        unsigned end = start + 1;
-        int fd = q->via[start]->fd;
-        while (end < q->n && q->via[end]->fd == fd) {
-            end++;
-        }
-        while (start < end) {
-            int sent = sendmmsg(fd, &q->msgs[start], end - start, MSG_DONTWAIT);
-            if (sent > 0) {
-                start += (unsigned)sent;
-                continue;
-            }
-            if (q->msgs[start].msg_hdr.msg_iovlen > 1) {
-                send_apart(w, start, errno);
-            }
-            start++;
-        }
-    }
-    q->n = 0;
-    q->n_iov = 0;
+    out_queue_add(&w->out, l->fd, &l->addr, &tuple->server, &tuple->client, data, len);
 }

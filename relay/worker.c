@@ -159,6 +159,8 @@ static int relay_open(void *arg, struct turn_alloc *alloc, struct turn_relay_req
 
 static void relay_close(void *arg, struct turn_relay *r)
 {
+    /* datagrams queued on this socket go before its number can be reused */
+    out_queue_flush(&r->worker->out);
     worker_local_relay_set(r->worker, &r->bound, NULL);
     relay_ports_mark(r->worker->env->ports, &r->bound, false);
     event_del(&r->ev);
@@ -273,7 +275,7 @@ static int worker_setup(struct worker *w, char *what, size_t what_len)
         return err;
     }
     worker_batch_init(w);
-    w->gso = w->env->udp_gso;
+    w->out.gso = w->env->udp_gso;
     size_t span = (size_t)w->env->port_max - w->env->port_min + 1;
     for (unsigned f = 0; f < 2; f++) {
         if (!(w->local_relays[f] = calloc(span, sizeof(*w->local_relays[f])))) {

@@ -12,6 +12,7 @@
 #include <event2/event_struct.h>
 #include <event2/listener.h>
 
+#include "out_queue.h"
 #include "udp.h"
 #include "worker.h"
 
@@ -58,38 +59,6 @@ struct batch {
     unsigned dirty; /* entries the last call filled */
 };
 
-/* Most datagrams in one UDP GSO send (the kernel's UDP_MAX_SEGMENTS) and
- * the most bytes (a UDP length). */
-#define GSO_MAX_SEGMENTS 64
-#define GSO_MAX_BYTES 65000
-
-/* Packet info (for wildcard listeners) and the GSO segment size. */
-union out_control {
-    char buf[sizeof(union udp_control) + CMSG_SPACE(sizeof(uint16_t))];
-    struct cmsghdr align;
-};
-
-/* Datagrams to UDP clients, gathered from one receive batch. Consecutive
- * datagrams for one client from one local address, all of one size but the
- * last (which may be shorter), form one message that the kernel splits
- * (UDP GSO, UDP_SEGMENT) when the worker has GSO on; messages go out with
- * one sendmmsg per listening socket. Payloads point into the receive
- * buffers, so the queue is flushed before those are reused; destinations
- * are copied, because a later packet of the batch may end the allocation
- * they came from. */
-struct out_queue {
-    struct mmsghdr msgs[BATCH]; /* one per message */
-    struct iovec iov[BATCH];    /* one per datagram; a message's are consecutive */
-    union turn_addr to[BATCH];  /* per message: the client */
-    union turn_addr from[BATCH];
-    const struct udp_listener *via[BATCH];
-    union out_control ctl[BATCH];
-    uint16_t seg[BATCH]; /* per message: size of its datagrams */
-    size_t bytes[BATCH];
-    unsigned n;     /* messages */
-    unsigned n_iov; /* datagrams */
-};
-
 struct worker {
     const struct relay_env *env;
     unsigned index;
@@ -107,8 +76,7 @@ struct worker {
     size_t n_streams;
     struct stream_conn *conns; /* every open stream connection */
     struct batch in;
-    struct out_queue out;
-    bool gso; /* udp-gso, until the kernel refuses it */
+    struct out_queue out; /* flushed before the batch's buffers are reused */
     /* this worker's relay sockets by port - port_min, per family, for
      * relay-to-relay delivery without a trip through the kernel */
     struct turn_relay **local_relays[2];
@@ -130,15 +98,15 @@ int worker_recv_batch(struct worker *w, int fd);
 void worker_batch_init(struct worker *w);
 
 /* Sends a client's payload to its peer through the allocation's relay
- * socket. UDP: a full buffer loses this datagram only, as the network would. */
+ * socket at once (stream clients: their data does not outlive the read
+ * callback). UDP: a full buffer loses this datagram only, as the network
+ * would. */
 void worker_forward(const struct turn_forward *fwd);
 
 int udp_path_open(struct worker *w, struct udp_listener *l, const union turn_addr *addr);
 void udp_path_close(struct udp_listener *l);
 /* Queues a framed message for a UDP client (flushing first when full). */
 void udp_path_queue(struct worker *w, const struct turn_tuple *tuple, uint8_t *data, size_t len);
-/* Sends everything queued. */
-void udp_path_flush(struct worker *w);
 
 int stream_listen(struct worker *w, struct stream_listener *sl, const union turn_addr *addr,
                   bool tls);

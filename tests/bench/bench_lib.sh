@@ -58,14 +58,16 @@ bl_wait_bound() {
 }
 
 # bl_server_cmd KIND WORKERS PORT: prints nothing, fills BL_CMD (an array).
-# KIND: blindrelay | coturn | forwarder. The server is pinned to core 0.
+# KIND: blindrelay | blindrelay-nogso (--udp-gso false) | coturn | forwarder.
+# The server is pinned to core 0.
 bl_server_cmd() {
     local kind=$1 n=$2 port=$3
     case $kind in
-    blindrelay)
+    blindrelay | blindrelay-nogso)
         BL_CMD=("$BUILD/blindrelay" --listen "127.0.0.1:$port" --user u:p --realm test
             --allow-peer 127.0.0.0/8 --relay-ip 127.0.0.1 --relay-ports 40000-60999
             --threads "$n" --admin-listen "")
+        [ "$kind" = blindrelay ] || BL_CMD+=(--udp-gso false)
         ;;
     coturn)
         BL_CMD=(turnserver -n --log-file=stdout --simple-log --no-cli --no-tls --no-dtls

@@ -233,11 +233,17 @@ m_ramp() {
 # server's utime+stime as it arrives. CPU and received packets are taken
 # between the first line (1 s into the run, setup long done) and the line one
 # second before the end: steady state only.
+# m_cpu KIND RATE [WORKERS] [video]: video sends 1200-byte packets in
+# frames of 8 back to back (--burst 8), as a camera's frames leave a browser.
 m_cpu() {
     local kind=$1 rate=$2 w=${3:-1} port key=cpu.$1.$2 prog=$BL_WORK/progress args res
     [ "$w" = 1 ] || key=$key.w$w
     args=(steady --pairs "$PAIRS" --size 200 --rate "$rate" --duration "$STEADY_SECS")
-    show "cpu.$rate" "$kind" "${args[@]}"
+    if [ "${4:-}" = video ]; then
+        key=$key.video
+        args=(steady --pairs "$PAIRS" --size 1200 --burst 8 --rate "$rate" --duration "$STEADY_SECS")
+    fi
+    show "cpu.$rate${4:+.$4}" "$kind" "${args[@]}"
     port=$(bl_port) && bl_start "$kind" "$w" "$port" || {
         note "$key" "start failed"
         return
@@ -433,6 +439,11 @@ for ((i = 1; i <= ROUNDS; i++)); do
     m_cpu blindrelay 20000 2
     m_cpu coturn 20000 2
 done
+for ((i = 1; i <= ROUNDS; i++)); do
+    m_cpu blindrelay 20000 1 video
+    m_cpu blindrelay-nogso 20000 1 video
+    m_cpu coturn 20000 1 video
+done
 LAT_RATE=$(awk -v r="$(med ramp.coturn.200.1)" 'BEGIN { printf "%d", (r > 0 ? r : 40000) / 2 }')
 # p99 is the noisiest figure on a shared machine: one round more than the others
 LAT_ROUNDS=$((ROUNDS > 1 ? ROUNDS + 1 : ROUNDS))
@@ -495,6 +506,12 @@ MAIN=$BL_WORK/table.tsv
     printf 'Server CPU-s per million relayed packets at 20000 pkt/s, 2 workers\t%s\t%s\t%s\n' \
         "$(cell cpu.blindrelay.20000.w2 2)" "$(cell cpu.coturn.20000.w2 2)" \
         "$(ratio cpu.blindrelay.20000.w2 cpu.coturn.20000.w2)"
+    printf 'Server CPU-s per million relayed packets at 20000 pkt/s, video frames (1200 B, 8 back to back)\t%s\t%s\t%s\n' \
+        "$(cell cpu.blindrelay.20000.video 2)" "$(cell cpu.coturn.20000.video 2)" \
+        "$(ratio cpu.blindrelay.20000.video cpu.coturn.20000.video)"
+    printf 'The same with udp-gso false\t%s\t%s\t%s\n' \
+        "$(cell cpu.blindrelay-nogso.20000.video 2)" "$(cell cpu.coturn.20000.video 2)" \
+        "$(ratio cpu.blindrelay-nogso.20000.video cpu.coturn.20000.video)"
     for q in p50 p99 p999; do
         printf 'One-way latency %s at %s pkt/s (us)\t%s\t%s\t%s\n' "$q" "$LAT_RATE" \
             "$(cell "lat.blindrelay.$q")" "$(cell "lat.coturn.$q")" \
@@ -584,6 +601,9 @@ NOTES=$BL_WORK/notes.txt
     for kind in blindrelay coturn; do
         echo "CPU at 20000 pkt/s, 2 workers, $kind: server CPU $(cell "cpu.$kind.20000.w2.pct" 1)% of a core, loss $(cell "cpu.$kind.20000.w2.loss" 4)% ${N[cpu.$kind.20000.w2]:-}"
     done
+    for kind in blindrelay blindrelay-nogso coturn; do
+        echo "CPU at 20000 pkt/s, video frames, $kind: server CPU $(cell "cpu.$kind.20000.video.pct" 1)% of a core, loss $(cell "cpu.$kind.20000.video.loss" 4)% ${N[cpu.$kind.20000.video]:-}"
+    done
     for kind in blindrelay coturn; do
         echo "latency $kind: loss $(cell "lat.$kind.loss" 4)% ${N[lat.$kind]:-}"
     done
@@ -617,10 +637,11 @@ header() {
 commands() {
     echo "server (core 0; N = workers / relay threads; 1 unless the row says 2; the 2-worker rows keep both threads on core 0):"
     echo "  $SERVER_BR"
+    echo "  (the video row's udp-gso false line: the same with --udp-gso false)"
     echo "  $SERVER_CT"
     echo "  $SERVER_FW"
     echo "load (core 1; the server's address replaces PORT):"
-    for k in ramp.200 ramp.1200 cpu.20000 cpu.10000 lat churn idle cg.$CG_SHORT cg.$CG_LONG; do
+    for k in ramp.200 ramp.1200 cpu.20000 cpu.10000 cpu.20000.video lat churn idle cg.$CG_SHORT cg.$CG_LONG; do
         [ -n "${CMD[$k]:-}" ] && echo "  $k: ${CMD[$k]}"
     done
     echo "  (ramp and cpu rows were also run with --raw-forwarder 127.0.0.1:PORT against udp-forwarder;"

@@ -1,8 +1,9 @@
 /* Tests for the UDP batching of relay/: worker_recv_batch (recvmmsg into
  * the worker's buffers, headers reset between calls), the out queue
- * (udp_path_queue / udp_path_flush: one sendmmsg per socket run, flushed
- * when full; equal-size runs to one client grouped for UDP GSO) and packet
- * info on wildcard listeners. Real sockets on loopback. */
+ * (relay/out_queue.c, through udp_path_queue for clients and directly for
+ * relay sockets: one sendmmsg per socket run, flushed when full, equal-size
+ * runs to one destination grouped for UDP GSO) and packet info on wildcard
+ * listeners. Real sockets on loopback. */
 #include <criterion/criterion.h>
 
 #include <arpa/inet.h>
@@ -112,7 +113,7 @@ Test(udp_path, queue_flushes_one_run_per_socket_and_when_full)
         udp_path_queue(w, i % 4 < 2 ? &t1 : &t2, payload[i], i % 8 + 1);
     }
     cr_assert_eq(w->out.n, 3, "the full queue was sent before the 33rd message");
-    udp_path_flush(w);
+    out_queue_flush(&w->out);
     cr_assert_eq(w->out.n, 0);
 
     from[0] = l1.addr;
@@ -152,7 +153,7 @@ Test(udp_path, wildcard_listener_answers_from_the_address_used)
 
     struct turn_tuple t = {.client = w->in.addr[0], .server = local, .conn = &l.link};
     udp_path_queue(w, &t, &ping, 1);
-    udp_path_flush(w);
+    out_queue_flush(&w->out);
     wait_readable(client);
     cr_assert_eq(recvfrom(client, buf, sizeof(buf), 0, &src.sa, &len), 1);
     cr_assert(turn_addr_equal(&src, &to), "the answer leaves from 127.0.0.2, not 127.0.0.1");
@@ -177,7 +178,7 @@ Test(udp_path, queued_destination_survives_the_tuple)
     udp_path_queue(w, t, payload, sizeof(payload));
     memset(t, 0xB7, sizeof(*t)); /* what free() and reuse may leave */
     free(t);
-    udp_path_flush(w);
+    out_queue_flush(&w->out);
     wait_readable(dst);
     cr_assert_eq(recv(dst, buf, sizeof(buf), 0), (ssize_t)sizeof(payload));
     cr_assert_str_eq((char *)buf, "still delivered");
@@ -209,7 +210,7 @@ Test(udp_path, gso_groups_equal_sizes_for_one_client)
     static uint8_t payload[10][128];
     uint8_t buf[256];
 
-    w->gso = true;
+    w->out.gso = true;
     l.fd = bound_socket("127.0.0.1", &l.addr);
     ta.server = tb.server = l.addr;
     for (unsigned i = 0; i < 10; i++) {
@@ -219,8 +220,8 @@ Test(udp_path, gso_groups_equal_sizes_for_one_client)
     cr_assert_eq(w->out.n, 4, "messages: %u", w->out.n);
     cr_assert_eq(w->out.msgs[0].msg_hdr.msg_iovlen, 6);
     cr_assert_eq(w->out.msgs[3].msg_hdr.msg_iovlen, 2);
-    udp_path_flush(w);
-    cr_assert(w->gso, "the kernel took UDP_SEGMENT");
+    out_queue_flush(&w->out);
+    cr_assert(w->out.gso, "the kernel took UDP_SEGMENT");
     for (unsigned i = 0; i < 10; i++) {
         ssize_t n = recv_one(plan[i].to_b ? b : a, buf, sizeof(buf));
         cr_assert_eq(n, (ssize_t)plan[i].len, "datagram %u: %zd bytes", i, n);
@@ -241,7 +242,7 @@ Test(udp_path, gso_message_stays_within_a_udp_length)
     static uint8_t payload[2100];
     uint8_t buf[4096];
 
-    w->gso = true;
+    w->out.gso = true;
     l.fd = bound_socket("127.0.0.1", &l.addr);
     t.server = l.addr;
     memset(payload, 0x5a, sizeof(payload));
@@ -251,7 +252,7 @@ Test(udp_path, gso_message_stays_within_a_udp_length)
     /* 30 x 2100 = 63000; one more would pass GSO_MAX_BYTES */
     cr_assert_eq(w->out.n, 2);
     cr_assert_eq(w->out.msgs[0].msg_hdr.msg_iovlen, GSO_MAX_BYTES / sizeof(payload));
-    udp_path_flush(w);
+    out_queue_flush(&w->out);
     for (unsigned i = 0; i < BATCH; i++) {
         cr_assert_eq(recv_one(dst, buf, sizeof(buf)), (ssize_t)sizeof(payload), "datagram %u", i);
     }
@@ -267,7 +268,7 @@ Test(udp_path, gso_from_a_wildcard_listener_keeps_the_source_address)
     socklen_t len;
     uint8_t ping = 7, replies[3][16], buf[32];
 
-    w->gso = true;
+    w->out.gso = true;
     l.fd = bound_socket("0.0.0.0", &any);
     l.addr = any;
     cr_assert_eq(turn_addr_parse(&to, "127.0.0.3", turn_addr_port(&any)), 0);
@@ -282,7 +283,7 @@ Test(udp_path, gso_from_a_wildcard_listener_keeps_the_source_address)
         udp_path_queue(w, &t, replies[i], sizeof(replies[i]));
     }
     cr_assert_eq(w->out.n, 1, "one GSO message");
-    udp_path_flush(w);
+    out_queue_flush(&w->out);
     for (unsigned i = 0; i < 3; i++) {
         len = sizeof(src);
         wait_readable(client);
@@ -292,4 +293,37 @@ Test(udp_path, gso_from_a_wildcard_listener_keeps_the_source_address)
     }
     close(client);
     close(l.fd);
+}
+
+/* Client to peer through relay sockets (no packet info): a run to one peer
+ * is one GSO message; another relay socket or peer starts a new one, and
+ * every datagram leaves from its own relay socket. */
+Test(udp_path, relay_sockets_queue_and_group_per_socket_and_peer)
+{
+    union turn_addr peer_addr, r1_addr, r2_addr, src;
+    int peer = bound_socket("127.0.0.1", &peer_addr);
+    int r1 = bound_socket("127.0.0.1", &r1_addr), r2 = bound_socket("127.0.0.1", &r2_addr);
+    static uint8_t payload[7][40];
+    const int via[7] = {r1, r1, r1, r2, r2, r1, r1};
+    uint8_t buf[64];
+    socklen_t len;
+
+    w->out.gso = true;
+    for (unsigned i = 0; i < 7; i++) {
+        memset(payload[i], (int)i, sizeof(payload[i]));
+        out_queue_add(&w->out, via[i], NULL, NULL, &peer_addr, payload[i], sizeof(payload[i]));
+    }
+    cr_assert_eq(w->out.n, 3, "r1 x3, r2 x2, r1 x2: three messages, not %u", w->out.n);
+    out_queue_flush(&w->out);
+    for (unsigned i = 0; i < 7; i++) {
+        len = sizeof(src);
+        wait_readable(peer);
+        cr_assert_eq(recvfrom(peer, buf, sizeof(buf), 0, &src.sa, &len), 40);
+        cr_assert_eq(buf[0], (uint8_t)i, "datagram %u in order", i);
+        cr_assert(turn_addr_equal(&src, via[i] == r1 ? &r1_addr : &r2_addr),
+                  "datagram %u from its relay socket", i);
+    }
+    close(peer);
+    close(r1);
+    close(r2);
 }
