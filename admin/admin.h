@@ -17,7 +17,9 @@ struct admin_snapshot {
     struct turn_stats turn;
     struct relay_stats relay;
     unsigned workers;
-    bool draining;
+    uint64_t draining;            /* 1 while draining, else 0 */
+    uint64_t relay_ports_range;   /* ports in relay-ports */
+    uint64_t relay_ports_held[2]; /* IPv4, IPv6 */
 };
 
 /* How the endpoint reads the daemon. Both callbacks run on the admin

@@ -180,7 +180,23 @@ static void connections(struct out *o, const struct relay_stats *r)
            r->relayed_in_worker);
 }
 
-static void process(struct out *o, const struct admin_process *p, unsigned workers, bool draining)
+static void relay_ports(struct out *o, const struct admin_snapshot *s)
+{
+    const char *name = "blindrelay_relay_ports_held";
+
+    single(o, "blindrelay_relay_ports_range", "gauge",
+           "Ports in relay-ports: the allocations one relay address can hold at once.",
+           s->relay_ports_range);
+    family(o, name, "gauge",
+           "Relay ports held now (allocations and EVEN-PORT reservations), per address family; "
+           "at blindrelay_relay_ports_range new allocations fail with 508.");
+    put(o, "%s{family=\"ipv4\"} %llu\n%s{family=\"ipv6\"} %llu\n", name,
+        (unsigned long long)s->relay_ports_held[0], name,
+        (unsigned long long)s->relay_ports_held[1]);
+}
+
+static void process(struct out *o, const struct admin_process *p, unsigned workers,
+                    uint64_t draining)
 {
     family(o, "blindrelay_build_info", "gauge", "Version and commit of this build; always 1.");
     put(o, "blindrelay_build_info{version=\"%s\",commit=\"%s\"} 1\n", BR_VERSION, BR_COMMIT);
@@ -215,6 +231,7 @@ int admin_metrics_render(char *buf, size_t len, const struct admin_snapshot *sna
     requests(&o, &snap->turn);
     traffic(&o, &snap->turn);
     connections(&o, &snap->relay);
+    relay_ports(&o, snap);
     process(&o, proc, snap->workers, snap->draining);
     return o.full ? -ENOSPC : (int)o.len;
 }

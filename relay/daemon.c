@@ -289,6 +289,9 @@ static void admin_collect_cb(void *arg, struct admin_snapshot *out)
     }
     out->workers = d->n_workers;
     out->draining = atomic_load_explicit(&d->draining, memory_order_relaxed);
+    out->relay_ports_range = (uint64_t)d->env.port_max - d->env.port_min + 1;
+    out->relay_ports_held[0] = relay_ports_count(d->env.ports, AF_INET);
+    out->relay_ports_held[1] = relay_ports_count(d->env.ports, AF_INET6);
 }
 
 static bool admin_ready_cb(void *arg)

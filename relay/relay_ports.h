@@ -22,4 +22,7 @@ void relay_ports_mark(struct relay_ports *ports, const union turn_addr *a, bool 
  * turn_policy_set_relay_oracle. */
 bool relay_ports_held(const void *ports, const union turn_addr *a);
 
+/* How many ports of a family (AF_INET, AF_INET6) are held, for /metrics. */
+uint64_t relay_ports_count(const struct relay_ports *ports, int family);
+
 #endif

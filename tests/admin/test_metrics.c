@@ -181,16 +181,17 @@ static bool one_of(const char *s, size_t n, const char *const *set)
     return false;
 }
 
-/* Labels: names from {direction, transport, code, reason, le, version,
- * commit}, values from the fixed sets (codes from turn_stats_error_codes). */
+/* Labels: names from {direction, transport, code, reason, family, le,
+ * version, commit}, values from the fixed sets (codes from
+ * turn_stats_error_codes). */
 static void check_labels(const char *line, const char *open, const char *close)
 {
-    static const char *const names[] = {"direction", "transport", "code",   "reason",
+    static const char *const names[] = {"direction", "transport", "code",   "reason", "family",
                                         "le",        "version",   "commit", NULL};
     static const char *const values[] = {
-        "client_to_peer", "peer_to_client", "udp",     "tcp",        "tls",         "malformed",
-        "no_allocation",  "no_permission",  "policy",  "unexpected", "buffer_full", "bandwidth",
-        "+Inf",           BR_VERSION,       BR_COMMIT, NULL};
+        "client_to_peer", "peer_to_client", "udp",    "tcp",        "tls",         "malformed",
+        "no_allocation",  "no_permission",  "policy", "unexpected", "buffer_full", "bandwidth",
+        "ipv4",           "ipv6",           "+Inf",   BR_VERSION,   BR_COMMIT,     NULL};
     const char *p = open + 1;
 
     while (p < close) {

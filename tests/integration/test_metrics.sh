@@ -82,6 +82,17 @@ check_moved "udp packets peer_to_client" "$P2C" "$RECV"
 check_moved "allocations_created" "$CREATED" "$CLIENTS"
 check_moved "udp bytes client_to_peer" \
     'blindrelay_bytes_relayed_total{direction="client_to_peer",transport="udp"}' $((SENT * 100))
+# relay ports: the range is 40 ports; each live allocation holds one
+HELD4='blindrelay_relay_ports_held{family="ipv4"}'
+held_before=$(value "$WORK/before.txt" "$HELD4")
+held_after=$(value "$WORK/after.txt" "$HELD4")
+active_after=$(value "$WORK/after.txt" blindrelay_allocations_active)
+if [ "$(value "$WORK/after.txt" blindrelay_relay_ports_range)" = 40 ] && [ "$held_before" = 0 ] &&
+    [ "$held_after" = "$active_after" ]; then
+    pass "relay ports: range 40, held $held_before before, $held_after after (= $active_after allocations)"
+else
+    fail "relay ports: range $(value "$WORK/after.txt" blindrelay_relay_ports_range), held $held_before -> $held_after, allocations $active_after"
+fi
 if [ "$(value "$WORK/after.txt" blindrelay_workers)" = 2 ]; then
     pass "blindrelay_workers 2"
 else
