@@ -19,9 +19,6 @@
 #include "tls.h"
 
 #define LISTEN_BACKLOG 1024
-#define MAX_FRAME (STUN_HEADER_LEN + 65535)
-/* Stop reading while this much is waiting: a frame is at most MAX_FRAME. */
-#define READ_HIGH_WATER (2 * MAX_FRAME)
 
 struct stream_conn {
     struct client_link link; /* first */
@@ -243,7 +240,10 @@ static struct stream_conn *conn_new(struct worker *w, int fd, const union turn_a
     c->tuple.conn = &c->link;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     bufferevent_setcb(c->bev, read_cb, NULL, event_cb, c);
-    bufferevent_setwatermark(c->bev, EV_READ, 0, READ_HIGH_WATER);
+    /* No read high watermark: read_cb takes every whole frame each time, so
+     * the input holds at most one partial frame and one read (16 KiB), and
+     * libevent 2.1's OpenSSL bufferevents can stall for good when one is
+     * set (libevent#690, #854: decrypted bytes left inside OpenSSL). */
     c->deadline = deadline_in(tls ? w->env->handshake_timeout : w->env->idle_timeout);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     return c;
