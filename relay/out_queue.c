@@ -56,10 +56,13 @@ void out_queue_add(struct out_queue *q, int fd, const union turn_addr *bound,
 static void set_control(struct out_queue *q, unsigned k)
 {
     struct msghdr *h = &q->msgs[k].msg_hdr;
-    union udp_control info;
-    size_t len = q->bound[k] ? udp_source_control(&info, q->bound[k], &q->from[k]) : 0;
+    size_t len = 0;
 
-    memcpy(q->ctl[k].buf, info.buf, len);
+    if (q->bound[k]) {
+        union udp_control info;
+        len = udp_source_control(&info, q->bound[k], &q->from[k]);
+        memcpy(q->ctl[k].buf, info.buf, len);
+    }
     if (h->msg_iovlen > 1) {
         struct cmsghdr *c = (struct cmsghdr *)(q->ctl[k].buf + len);
         c->cmsg_level = SOL_UDP;

@@ -33,7 +33,7 @@ struct out_queue {
     struct iovec iov[OUT_QUEUE_LEN];             /* one per datagram; a message's are consecutive */
     union turn_addr to[OUT_QUEUE_LEN];           /* per message: the destination */
     union turn_addr from[OUT_QUEUE_LEN];         /* per message: local address for packet info */
-    const union turn_addr *bound[OUT_QUEUE_LEN]; /* a listener's bound address, or NULL */
+    const union turn_addr *bound[OUT_QUEUE_LEN]; /* a wildcard listener's address, or NULL */
     int fd[OUT_QUEUE_LEN];
     union out_control ctl[OUT_QUEUE_LEN];
     uint16_t seg[OUT_QUEUE_LEN]; /* per message: size of its datagrams */
@@ -44,8 +44,8 @@ struct out_queue {
 };
 
 /* Queues len bytes at data for `to`, sent from socket fd. bound: the
- * socket's bound address when it is a listener (a wildcard one gets packet
- * info making the datagram leave from `from`), NULL for a relay socket.
+ * address of a wildcard listener, whose datagrams get packet info making
+ * them leave from `from`; NULL for other sockets (from is then unused).
  * Flushes first when the queue is full. */
 void out_queue_add(struct out_queue *q, int fd, const union turn_addr *bound,
                    const union turn_addr *from, const union turn_addr *to, void *data, size_t len);

@@ -80,6 +80,7 @@ int udp_path_open(struct worker *w, struct udp_listener *l, const union turn_add
     l->link.kind = CLIENT_UDP;
     l->fd = fd;
     l->addr = *addr;
+    l->wildcard = turn_addr_is_wildcard(addr);
     l->worker = w;
     event_assign(&l->ev, w->base, fd, EV_READ | EV_PERSIST, listener_cb, l);
     return event_add(&l->ev, NULL) < 0 ? -ENOMEM : 0;
@@ -95,5 +96,6 @@ void udp_path_queue(struct worker *w, const struct turn_tuple *tuple, uint8_t *d
 {
     const struct udp_listener *l = (const struct udp_listener *)tuple->conn;
 
-    out_queue_add(&w->out, l->fd, &l->addr, &tuple->server, &tuple->client, data, len);
+    out_queue_add(&w->out, l->fd, l->wildcard ? &l->addr : NULL, &tuple->server, &tuple->client,
+                  data, len);
 }

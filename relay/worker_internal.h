@@ -38,6 +38,7 @@ struct udp_listener {
     int fd;
     struct event ev;
     union turn_addr addr;
+    bool wildcard; /* answers need packet info to leave from the right address */
     struct worker *worker;
 };
 

@@ -46,6 +46,13 @@ uclient_bg() {
 
 http_code() { curl -s -o /dev/null -m 2 -w '%{http_code}' "$ADMIN$1"; }
 metric() { curl -s -m 2 "$ADMIN/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+# settle "CMD ARG" VALUE: waits (at most 5 s) until CMD ARG prints VALUE
+settle() {
+    for _ in $(seq 50); do
+        [ "$($1)" = "$2" ] && return 0
+        sleep 0.1
+    done
+}
 
 # wait_exit SECONDS: true once the server has exited (status in EXIT_RC,
 # a sanitizer report counted as a failure).
@@ -71,18 +78,12 @@ spawn "$WORK/usr1.log" "$BUILD/blindrelay" --listen "$SERVER" --admin-listen "12
     "${COMMON[@]}" --alternate-server "$ALTERNATE"
 SERVER_PID=$LAST_PID
 SERVER_LOG=$WORK/usr1.log
-for _ in $(seq 50); do
-    [ "$(http_code /readyz)" = 200 ] && break
-    sleep 0.1
-done
+settle "http_code /readyz" 200
 [ "$(http_code /readyz)" = 200 ] && pass "before the drain: /readyz 200" ||
     fail "before the drain: /readyz $(http_code /readyz)"
 uclient_bg "$WORK/uclient-usr1.log" -n 120
 kill -USR1 "$SERVER_PID"
-for _ in $(seq 30); do
-    [ "$(metric blindrelay_draining)" = 1 ] && break
-    sleep 0.1
-done
+settle "metric blindrelay_draining" 1
 [ "$(metric blindrelay_draining)" = 1 ] && pass "SIGUSR1: blindrelay_draining 1" ||
     fail "SIGUSR1: blindrelay_draining is '$(metric blindrelay_draining)'"
 [ "$(http_code /readyz)" = 503 ] && pass "draining: /readyz 503" ||

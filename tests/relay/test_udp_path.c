@@ -143,6 +143,7 @@ Test(udp_path, wildcard_listener_answers_from_the_address_used)
 
     l.fd = bound_socket("0.0.0.0", &any);
     l.addr = any;
+    l.wildcard = true;
     to = any;
     cr_assert_eq(turn_addr_parse(&to, "127.0.0.2", turn_addr_port(&any)), 0);
     cr_assert_eq(sendto(client, &ping, 1, 0, &to.sa, turn_addr_len(&to)), 1);
@@ -271,6 +272,7 @@ Test(udp_path, gso_from_a_wildcard_listener_keeps_the_source_address)
     w->out.gso = true;
     l.fd = bound_socket("0.0.0.0", &any);
     l.addr = any;
+    l.wildcard = true;
     cr_assert_eq(turn_addr_parse(&to, "127.0.0.3", turn_addr_port(&any)), 0);
     cr_assert_eq(sendto(client, &ping, 1, 0, &to.sa, turn_addr_len(&to)), 1);
     wait_readable(l.fd);
