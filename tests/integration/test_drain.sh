@@ -169,4 +169,20 @@ else
 fi
 kill "$UCLIENT_PID" 2>/dev/null
 
+# The drain and stop lines give counts only: no client address, port or
+# username in anything the servers printed.
+own_lines_removed() {
+    grep -v -e '^blindrelay: listening' -e '^blindrelay: relay:' -e '^blindrelay: admin:' "$1"
+}
+leaks=0
+for f in "$WORK"/usr1.log "$WORK"/term.log "$WORK"/timeout.log "$WORK"/again.log; do
+    # the startup lines name the server's own addresses; nothing else may
+    if own_lines_removed "$f" | grep -q -e drainer -e '127\.0\.0\.1'; then
+        leaks=$((leaks + 1))
+        own_lines_removed "$f" | grep -e drainer -e '127\.0\.0\.1' | head -2 | sed 's/^/    /'
+    fi
+done
+[ $leaks -eq 0 ] && pass "server output: no username or client address in any of the 4 logs" ||
+    fail "server output names a client in $leaks log(s)"
+
 finish
