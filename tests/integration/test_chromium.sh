@@ -60,6 +60,9 @@ PORT=3478
 TLS_PORT=5349
 ALT_PORT=3479 # the alternate server of the redirect run
 ALT_RELAY_PORTS=51000-51999
+# admin endpoints, on the server namespace's own loopback: read on failure
+ADMIN_PORT=9641
+ALT_ADMIN_PORT=9642
 NS_S=br-test-$$-srv
 NS_C=br-test-$$-cli
 VETH_S=brt$$s
@@ -187,7 +190,7 @@ start_server() {
         spawn "$SERVER_LOG" ip netns exec "$NS_S" "$BUILD/blindrelay" \
             --listen "$SERVER_IP:$PORT" "${tls[@]}" --relay-ip "$SERVER_IP" \
             --relay-ports 50000-50999 --user u:p --realm test \
-            --admin-listen "" "${SERVER_EXTRA[@]}" "$@"
+            --admin-listen "127.0.0.1:$ADMIN_PORT" "${SERVER_EXTRA[@]}" "$@"
     fi
     SERVER_PID=$LAST_PID
     local ready_ticks=0
@@ -216,11 +219,22 @@ start_server() {
     return 1
 }
 
+# server_counters TRANSPORT: what the server counted (traffic, drops,
+# errors), for the diagnosis of a failed run.
+server_counters() {
+    local port=$ADMIN_PORT
+    [ "$1" = redirect ] && port=$ALT_ADMIN_PORT
+    echo "    --- blindrelay counters (admin 127.0.0.1:$port in $NS_S):"
+    ip netns exec "$NS_S" curl -s --max-time 3 "http://127.0.0.1:$port/metrics" |
+        grep -E '^blindrelay_(packets_relayed|packets_dropped|error_responses|allocations_active|permissions_active|channels_active|stream_)' |
+        grep -v ' 0$' | sed 's/^/    /'
+}
+
 # start_alternate: the second blindrelay of the redirect run (ALT_PID).
 start_alternate() {
     spawn "$WORK/alternate.log" ip netns exec "$NS_S" "$BUILD/blindrelay" \
         --listen "$SERVER_IP:$ALT_PORT" --relay-ip "$SERVER_IP" --relay-ports "$ALT_RELAY_PORTS" \
-        --user u:p --realm test --admin-listen "" "${SERVER_EXTRA[@]}"
+        --user u:p --realm test --admin-listen "127.0.0.1:$ALT_ADMIN_PORT" "${SERVER_EXTRA[@]}"
     ALT_PID=$LAST_PID
     for _ in $(seq 100); do
         listening "$NS_S" udp "$ALT_PORT" && return 0
@@ -272,6 +286,7 @@ run_transport() {
         fail "$t: Chromium did not get through $BR_TEST_SERVER over $t"
         echo "    --- $BR_TEST_SERVER log (last 30 lines):"
         tail -30 "$SERVER_LOG" | sed 's/^/    /'
+        [ "$BR_TEST_SERVER" = blindrelay ] && server_counters "$t"
     fi
     # Whatever the driver left behind in the client namespace goes now.
     local pids
