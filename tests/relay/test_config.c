@@ -606,7 +606,6 @@ Test(config, auth_secret_file_errors)
 
 Test(config, help, .init = cr_redirect_stdout)
 {
-    setup();
     cr_assert_eq(LOAD("--threads", "2", "--help"), 1);
     cr_assert_eq(LOAD("-h"), 1);
     /* "-h" as a value is a value. */
