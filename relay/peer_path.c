@@ -55,5 +55,5 @@ void peer_path_forward(struct worker *w, const struct turn_forward *fwd, uint8_t
         return;
     }
     w->stats.relayed_in_worker++;
-    to_client(w, dst->alloc, &fwd->relay->alloc->relayed, data, fwd->len, worker_clock().mono);
+    to_client(w, dst->alloc, &fwd->relay->alloc->relayed, data, fwd->len, now);
 }
