@@ -156,16 +156,28 @@ static bool unauth_answer_allowed(struct request *req)
     return false;
 }
 
-enum turn_verdict reply_error(struct request *req, int code)
+/* Starts an error response with this code, unless the answer is
+ * rate-limited (then false: nothing to send). */
+static bool error_start(struct request *req, int code)
 {
     const struct stun_msg *msg = req->msg;
 
     if (!unauth_answer_allowed(req)) {
-        return TURN_DROP;
+        return false;
     }
     turn_stats_error(&req->server->stats, code);
     stun_build_start(&req->b, req->reply->buf, TURN_REPLY_MAX, msg->method, STUN_ERROR, msg->tid);
     stun_build_error(&req->b, code);
+    return true;
+}
+
+enum turn_verdict reply_error(struct request *req, int code)
+{
+    const struct stun_msg *msg = req->msg;
+
+    if (!error_start(req, code)) {
+        return TURN_DROP;
+    }
     if (code == 420) {
         stun_build_unknown(&req->b, msg->unknown, msg->n_unknown);
     } else if (code == 401 || code == 438) {
@@ -200,13 +212,9 @@ static const union turn_addr *alternate_for(const struct request *req)
 
 static enum turn_verdict reply_alternate(struct request *req, const union turn_addr *alt)
 {
-    if (!unauth_answer_allowed(req)) {
+    if (!error_start(req, 300)) {
         return TURN_DROP;
     }
-    turn_stats_error(&req->server->stats, 300);
-    stun_build_start(&req->b, req->reply->buf, TURN_REPLY_MAX, req->msg->method, STUN_ERROR,
-                     req->msg->tid);
-    stun_build_error(&req->b, 300);
     stun_build_addr(&req->b, STUN_ATTR_ALTERNATE_SERVER, alt);
     return reply_finish(req);
 }
