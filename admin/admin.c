@@ -122,6 +122,8 @@ static enum MHD_Result queue_metrics(struct admin *a, struct MHD_Connection *c, 
 
     memset(&snap, 0, sizeof(snap));
     a->src.collect(a->src.arg, &snap);
+    snap.admin_closed[0] = a->conns.closed[ADMIN_CLOSE_ROOM];
+    snap.admin_closed[1] = a->conns.closed[ADMIN_CLOSE_DEADLINE];
     admin_process_read(&proc);
     n = admin_metrics_render(a->body, sizeof(a->body), &snap, &proc);
     if (n < 0) {

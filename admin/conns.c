@@ -149,6 +149,7 @@ int64_t admin_conns_enforce(struct admin_conns *t, int64_t now, int64_t max_wait
             continue;
         }
         if (c->deadline_ms <= now) {
+            t->closed[c->closing ? ADMIN_CLOSE_ROOM : ADMIN_CLOSE_DEADLINE]++;
             shutdown(c->fd, SHUT_RDWR);
             c->closing = true;
             c->deadline_ms = INT64_MAX;

@@ -12,6 +12,13 @@
 
 #define ADMIN_CONNS_MAX 64 /* hard limit, given to libmicrohttpd too */
 
+/* Why a connection was shut down here. */
+enum admin_close {
+    ADMIN_CLOSE_ROOM,     /* to make room for a newcomer */
+    ADMIN_CLOSE_DEADLINE, /* its request was not done in time */
+    ADMIN_CLOSE_COUNT,
+};
+
 struct admin_conn {
     int fd;              /* -1: free slot */
     uint8_t key[17];     /* family byte, then the IPv4 address or the IPv6 /64 */
@@ -26,6 +33,7 @@ struct admin_conns {
     struct admin_conn slot[ADMIN_CONNS_MAX];
     unsigned soft_max;     /* connections past this make room for themselves */
     unsigned per_addr_max; /* the same, per address */
+    uint64_t closed[ADMIN_CLOSE_COUNT];
 };
 
 /* Empties the table. soft_max <= ADMIN_CONNS_MAX. */

@@ -180,7 +180,10 @@ Test(conns, enforce_shuts_down_the_due_ones_once)
     cr_assert_eq(recv(marked[1], &byte, 1, MSG_DONTWAIT), 0);
     cr_assert_eq(recv(later[1], &byte, 1, MSG_DONTWAIT), -1);
     cr_assert_eq(t.slot[0].deadline_ms, INT64_MAX);
+    cr_assert_eq(t.closed[ADMIN_CLOSE_ROOM], 1);
+    cr_assert_eq(t.closed[ADMIN_CLOSE_DEADLINE], 1);
     cr_assert_eq(admin_conns_enforce(&t, 300, 1000), 400);
+    cr_assert_eq(t.closed[ADMIN_CLOSE_ROOM] + t.closed[ADMIN_CLOSE_DEADLINE], 2, "once each");
     for (int i = 0; i < 2; i++) {
         close(due[i]);
         close(later[i]);

@@ -384,6 +384,14 @@ EOF
 verdicts "$WORK/starve.txt"
 t=$(curl -s -o "$WORK/healthz" --max-time 2 -w '%{time_total}' "$ADMIN/healthz")
 [ "$(cat "$WORK/healthz")" = ok ] || fail "/healthz after the starvation tests: '$(cat "$WORK/healthz")'"
+curl -s --max-time 2 "$ADMIN/metrics" >"$WORK/metrics.txt"
+room=$(sed -n 's/^blindrelay_admin_connections_closed_total{reason="make_room"} //p' "$WORK/metrics.txt")
+late=$(sed -n 's/^blindrelay_admin_connections_closed_total{reason="deadline"} //p' "$WORK/metrics.txt")
+if [ "${room:-0}" -gt 0 ] && [ "${late:-0}" -gt 0 ]; then
+    pass "counted: $room admin connections closed to make room, $late past their deadline"
+else
+    fail "admin connections closed: make_room '${room:-}', deadline '${late:-}' (want both > 0)"
+fi
 
 server_stop
 finish
