@@ -103,7 +103,7 @@ struct admin_conn *admin_conns_open(struct admin_conns *t, int fd, const struct 
             free_slot = &t->slot[i];
         }
     }
-    if (!free_slot) {
+    if (!free_slot || fd < 0) {
         return NULL;
     }
     if (count_addr(t, key) + 1 > t->per_addr_max) {

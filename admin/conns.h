@@ -44,7 +44,7 @@ void admin_conns_init(struct admin_conns *t, unsigned soft_max, unsigned per_add
  * per_addr_max, that address's longest-idle connection is marked closing;
  * else if it puts the table over soft_max, the longest-idle connection of
  * the address with the most connections is. Returns the slot, or NULL
- * when the table is full. */
+ * when the table is full or fd is negative. */
 struct admin_conn *admin_conns_open(struct admin_conns *t, int fd, const struct sockaddr *sa,
                                     int64_t now, int64_t deadline_ms);
 

@@ -138,6 +138,7 @@ Test(conns, a_full_table_takes_nothing)
     }
     cr_assert_null(admin_conns_open(&t, 500, (struct sockaddr *)&ss, 100, 5000));
     admin_conns_close(&t.slot[7]);
+    cr_assert_null(admin_conns_open(&t, -1, (struct sockaddr *)&ss, 100, 5000));
     cr_assert_eq(admin_conns_open(&t, 500, (struct sockaddr *)&ss, 100, 5000), &t.slot[7]);
 }
 
