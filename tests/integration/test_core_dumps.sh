@@ -16,10 +16,16 @@ fi
 
 PORT=$(pick_port 62960)
 RUN_AS=()
+BIN=$BUILD/blindrelay
 if [ "$(id -u)" -eq 0 ]; then
     need setpriv
     RUN_AS=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
     ulimit -H -c unlimited
+    # nobody may not reach the build directory (a tree under /root)
+    chmod 711 "$WORK"
+    mkdir -m 755 "$WORK/bin"
+    cp "$BUILD/blindrelay" "$WORK/bin/"
+    BIN=$WORK/bin/blindrelay
 fi
 ulimit -c "$(ulimit -H -c)"
 UID_RUN=$( [ "$(id -u)" -eq 0 ] && echo 65534 || id -u)
@@ -29,7 +35,7 @@ start() {
     local name=$1
     shift
     SERVER_LOG=$WORK/$name.log
-    spawn "$SERVER_LOG" "${RUN_AS[@]}" "$BUILD/blindrelay" --listen "127.0.0.1:$PORT" \
+    spawn "$SERVER_LOG" "${RUN_AS[@]}" "$BIN" --listen "127.0.0.1:$PORT" \
         --admin-listen "" --relay-ip 127.0.0.1 --relay-ports 64500-64509 --threads 1 "$@"
     SERVER_PID=$LAST_PID
     for _ in $(seq 50); do
