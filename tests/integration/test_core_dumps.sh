@@ -5,7 +5,7 @@
 # of /proc/PID/status, which the kernel makes root:root for a non-dumpable
 # process whatever user it runs as. As root the daemon is run as nobody
 # (setpriv) so that the owner tells the two apart.
-# blindrelay only. Ports 62960-63009, relay ports 64500-64509.
+# blindrelay only. Ports 62950-62999, relay ports 64500-64509.
 source "$(dirname "$0")/lib.sh"
 
 need "$TESTCLIENT" "$BUILD/blindrelay"
@@ -14,7 +14,7 @@ if [ "$BR_TEST_SERVER" = coturn ]; then
     exit 0
 fi
 
-PORT=$(pick_port 62960)
+PORT=$(pick_port 62950)
 RUN_AS=()
 BIN=$BUILD/blindrelay
 if [ "$(id -u)" -eq 0 ]; then
