@@ -80,8 +80,9 @@ def outcome(s, limit):
     status = data.split(b" ", 2)[1].decode() if data.startswith(b"HTTP/") else "closed"
     return status, time.monotonic() - t0
 
-# 200 parallel connections that send nothing: MHD takes a bounded number,
-# closes the rest at once, and closes the taken ones on the idle timeout.
+# 200 parallel connections that send nothing: past 16 from one address each
+# newcomer closes the longest-idle one, the last 16 are closed at their
+# request deadline (5 s); past 64 at once the kernel's backlog holds them.
 def parallel():
     results = [None] * 200
     def one(i):
