@@ -2,7 +2,8 @@
  * thread of its own polls MHD's epoll set, so every callback runs there;
  * between polls it closes connections that overstay their request deadline
  * (MHD's own timeout is an idle timeout, which a client dribbling one byte
- * at a time never reaches). */
+ * at a time never reaches) and those closed to make room (admin/conns.c):
+ * clients holding connections open cannot keep a probe out. */
 #include "admin/admin.h"
 
 #include <errno.h>
@@ -18,21 +19,32 @@
 
 #include <microhttpd.h>
 
+#include "admin/conns.h"
 #include "admin/metrics.h"
 #include "admin/token.h"
 
-#define ADMIN_CONN_MAX 64      /* connections at once */
-#define ADMIN_CONN_PER_IP 16   /* from one address */
-#define ADMIN_IDLE_TIMEOUT 5   /* seconds without a byte */
-#define ADMIN_DEADLINE_MS 5000 /* for each request, from accept or the previous request's end */
-#define ADMIN_MEMORY 16384     /* per connection: request line and headers must fit */
-#define ADMIN_URL_MAX 256      /* longer paths get 414 */
+/* Past ADMIN_CONN_SOFT connections (or ADMIN_CONN_PER_IP from one address)
+ * a newcomer closes the longest-idle connection of the busiest address; the
+ * reserve up to ADMIN_CONNS_MAX keeps accepting while those close. */
+#define ADMIN_CONN_SOFT (ADMIN_CONNS_MAX - 8)
+#define ADMIN_CONN_PER_IP 16
+#define ADMIN_CONN_REQUESTS 100 /* per connection; the last answer says Connection: close */
+#define ADMIN_IDLE_TIMEOUT 5    /* seconds without a byte */
+#define ADMIN_DEADLINE_MS 5000  /* for the first request, from accept */
+#define ADMIN_KEEPALIVE_MS 2000 /* for each next request, from the previous answer */
+#define ADMIN_MEMORY 16384      /* per connection: request line and headers must fit */
+#define ADMIN_URL_MAX 256       /* longer paths get 414 */
 #define ADMIN_POLL_MAX_MS 1000
 
-/* A connection and when its current request must be done. */
-struct slot {
-    int fd; /* -1: free */
-    int64_t deadline_ms;
+/* The fixed answers, each in two versions: kept alive, and closing. */
+enum reply {
+    REPLY_HEALTHY,
+    REPLY_UNREADY,
+    REPLY_UNAUTHORIZED,
+    REPLY_NOT_FOUND,
+    REPLY_NOT_ALLOWED,
+    REPLY_TOO_LONG,
+    REPLY_COUNT,
 };
 
 struct admin {
@@ -42,9 +54,9 @@ struct admin {
     struct admin_source src;
     struct admin_token token;
     double start_time;
-    struct slot slots[ADMIN_CONN_MAX];
-    struct MHD_Response *healthy, *unready, *unauthorized, *not_found, *not_allowed, *too_long;
-    char body[ADMIN_METRICS_MAX]; /* touched by the admin thread only */
+    struct admin_conns conns;
+    struct MHD_Response *replies[REPLY_COUNT][2]; /* [1]: with Connection: close */
+    char body[ADMIN_METRICS_MAX];                 /* touched by the admin thread only */
 };
 
 static const char metrics_type[] = "text/plain; version=0.0.4; charset=utf-8";
@@ -57,16 +69,6 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static struct slot *slot_of(struct admin *a, int fd)
-{
-    for (unsigned i = 0; i < ADMIN_CONN_MAX; i++) {
-        if (a->slots[i].fd == fd) {
-            return &a->slots[i];
-        }
-    }
-    return NULL;
-}
-
 static int conn_fd(struct MHD_Connection *c)
 {
     const union MHD_ConnectionInfo *info =
@@ -74,59 +76,43 @@ static int conn_fd(struct MHD_Connection *c)
     return info ? info->connect_fd : -1;
 }
 
+static struct admin_conn *conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? info->socket_context : NULL;
+}
+
+/* MHD calls back with a connection's fd still open (it closes it after
+ * CLOSED), so every fd in the table is one of its live connections. */
 static void notify_connection_cb(void *arg, struct MHD_Connection *c, void **socket_context,
                                  enum MHD_ConnectionNotificationCode code)
 {
     struct admin *a = arg;
-    struct slot *s;
+    const union MHD_ConnectionInfo *peer;
 
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        s = slot_of(a, -1);
-        if (s) { /* MHD's own limit keeps the table from filling */
-            s->fd = conn_fd(c);
-            s->deadline_ms = now_ms() + ADMIN_DEADLINE_MS;
-        }
-        *socket_context = s;
-    } else if ((s = *socket_context)) {
-        s->fd = -1;
+        peer = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        /* MHD's own limit keeps the table from filling */
+        *socket_context = admin_conns_open(&a->conns, conn_fd(c), peer ? peer->client_addr : NULL,
+                                           now_ms(), ADMIN_DEADLINE_MS);
+    } else {
+        admin_conns_close(*socket_context);
     }
 }
 
-/* A kept-alive connection gets a fresh deadline for its next request. */
+/* A kept-alive connection gets a short deadline for its next request. */
 static void request_completed_cb(void *arg, struct MHD_Connection *c, void **req_context,
                                  enum MHD_RequestTerminationCode toe)
 {
-    const union MHD_ConnectionInfo *info =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    struct slot *s = info ? info->socket_context : NULL;
+    struct admin_conn *conn = conn_of(c);
 
-    if (s) {
-        s->deadline_ms = now_ms() + ADMIN_DEADLINE_MS;
+    if (conn) {
+        admin_conns_answered(conn, now_ms(), ADMIN_KEEPALIVE_MS);
     }
 }
 
-/* Runs between MHD_run calls, when every tracked fd is still open: MHD
- * sees the shutdown as a closed connection and cleans up itself. */
-static int64_t enforce_deadlines(struct admin *a)
-{
-    int64_t now = now_ms(), next = now + ADMIN_POLL_MAX_MS;
-
-    for (unsigned i = 0; i < ADMIN_CONN_MAX; i++) {
-        struct slot *s = &a->slots[i];
-        if (s->fd < 0 || s->deadline_ms == INT64_MAX) {
-            continue;
-        }
-        if (s->deadline_ms <= now) {
-            shutdown(s->fd, SHUT_RDWR);
-            s->deadline_ms = INT64_MAX;
-        } else if (s->deadline_ms < next) {
-            next = s->deadline_ms;
-        }
-    }
-    return next - now;
-}
-
-static enum MHD_Result queue_metrics(struct admin *a, struct MHD_Connection *c)
+static enum MHD_Result queue_metrics(struct admin *a, struct MHD_Connection *c, bool last)
 {
     struct admin_snapshot snap;
     struct admin_process proc = {.start_time = a->start_time};
@@ -136,6 +122,8 @@ static enum MHD_Result queue_metrics(struct admin *a, struct MHD_Connection *c)
 
     memset(&snap, 0, sizeof(snap));
     a->src.collect(a->src.arg, &snap);
+    snap.admin_closed[0] = a->conns.closed[ADMIN_CLOSE_ROOM];
+    snap.admin_closed[1] = a->conns.closed[ADMIN_CLOSE_DEADLINE];
     admin_process_read(&proc);
     n = admin_metrics_render(a->body, sizeof(a->body), &snap, &proc);
     if (n < 0) {
@@ -146,42 +134,71 @@ static enum MHD_Result queue_metrics(struct admin *a, struct MHD_Connection *c)
         return MHD_NO;
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, metrics_type);
+    if (last) {
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    }
     ret = MHD_queue_response(c, MHD_HTTP_OK, r);
     MHD_destroy_response(r);
     return ret;
 }
 
-/* Every request is answered on the first call, before any body is read:
- * a request with a body is refused (405) and MHD closes the connection. */
+static bool has_body(struct MHD_Connection *c)
+{
+    const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+
+    return (len && strcmp(len, "0") != 0) ||
+           MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding");
+}
+
+static enum MHD_Result answer(struct admin *a, struct MHD_Connection *c, const char *url, bool last)
+{
+    const char *auth;
+
+    if (strnlen(url, ADMIN_URL_MAX + 1) > ADMIN_URL_MAX) {
+        return MHD_queue_response(c, MHD_HTTP_URI_TOO_LONG, a->replies[REPLY_TOO_LONG][last]);
+    }
+    if (strcmp(url, "/healthz") == 0) {
+        return MHD_queue_response(c, MHD_HTTP_OK, a->replies[REPLY_HEALTHY][last]);
+    }
+    if (strcmp(url, "/readyz") == 0) {
+        if (a->src.ready(a->src.arg)) {
+            return MHD_queue_response(c, MHD_HTTP_OK, a->replies[REPLY_HEALTHY][last]);
+        }
+        return MHD_queue_response(c, MHD_HTTP_SERVICE_UNAVAILABLE, a->replies[REPLY_UNREADY][last]);
+    }
+    if (strcmp(url, "/metrics") == 0) {
+        auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+        if (!admin_token_check(&a->token, auth)) {
+            return MHD_queue_response(c, MHD_HTTP_UNAUTHORIZED,
+                                      a->replies[REPLY_UNAUTHORIZED][last]);
+        }
+        return queue_metrics(a, c, last);
+    }
+    return MHD_queue_response(c, MHD_HTTP_NOT_FOUND, a->replies[REPLY_NOT_FOUND][last]);
+}
+
+/* A request with a body is answered on the first call, before the body is
+ * read: a method other than GET or HEAD gets 405, and MHD closes the
+ * connection. A GET or HEAD without one is answered on the second call,
+ * once MHD holds the whole request: an answer queued sooner would make MHD
+ * close the connection, and keep-alive would never happen. */
 static enum MHD_Result request_cb(void *arg, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_len, void **req_context)
 {
     struct admin *a = arg;
+    struct admin_conn *conn = conn_of(c);
+    bool last;
 
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
-        return MHD_queue_response(c, MHD_HTTP_METHOD_NOT_ALLOWED, a->not_allowed);
+        return MHD_queue_response(c, MHD_HTTP_METHOD_NOT_ALLOWED, a->replies[REPLY_NOT_ALLOWED][1]);
     }
-    if (strnlen(url, ADMIN_URL_MAX + 1) > ADMIN_URL_MAX) {
-        return MHD_queue_response(c, MHD_HTTP_URI_TOO_LONG, a->too_long);
+    if (!*req_context && !has_body(c)) {
+        *req_context = a;
+        return MHD_YES;
     }
-    if (strcmp(url, "/healthz") == 0) {
-        return MHD_queue_response(c, MHD_HTTP_OK, a->healthy);
-    }
-    if (strcmp(url, "/readyz") == 0) {
-        if (a->src.ready(a->src.arg)) {
-            return MHD_queue_response(c, MHD_HTTP_OK, a->healthy);
-        }
-        return MHD_queue_response(c, MHD_HTTP_SERVICE_UNAVAILABLE, a->unready);
-    }
-    if (strcmp(url, "/metrics") == 0) {
-        const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-        if (!admin_token_check(&a->token, auth)) {
-            return MHD_queue_response(c, MHD_HTTP_UNAUTHORIZED, a->unauthorized);
-        }
-        return queue_metrics(a, c);
-    }
-    return MHD_queue_response(c, MHD_HTTP_NOT_FOUND, a->not_found);
+    last = !conn || admin_conns_request(conn) >= ADMIN_CONN_REQUESTS;
+    return answer(a, c, url, last);
 }
 
 static void *admin_thread(void *arg)
@@ -193,7 +210,7 @@ static void *admin_thread(void *arg)
 
     for (;;) {
         MHD_UNSIGNED_LONG_LONG mhd_ms;
-        int64_t wait = enforce_deadlines(a);
+        int64_t wait = admin_conns_enforce(&a->conns, now_ms(), ADMIN_POLL_MAX_MS);
 
         if (MHD_get_timeout(a->mhd, &mhd_ms) == MHD_YES && (int64_t)mhd_ms < wait) {
             wait = (int64_t)mhd_ms;
@@ -209,7 +226,8 @@ static void *admin_thread(void *arg)
     return NULL;
 }
 
-static struct MHD_Response *fixed(const char *text, const char *header, const char *value)
+static struct MHD_Response *fixed(const char *text, const char *header, const char *value,
+                                  bool close)
 {
     struct MHD_Response *r =
         MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
@@ -219,22 +237,35 @@ static struct MHD_Response *fixed(const char *text, const char *header, const ch
         if (header) {
             MHD_add_response_header(r, header, value);
         }
+        if (close) {
+            MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+        }
     }
     return r;
 }
 
 static int make_responses(struct admin *a)
 {
-    a->healthy = fixed("ok\n", NULL, NULL);
-    a->unready = fixed("not ready\n", NULL, NULL);
-    a->unauthorized = fixed("unauthorized\n", MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
-    a->not_found = fixed("not found: /metrics, /healthz, /readyz\n", NULL, NULL);
-    a->not_allowed = fixed("method not allowed\n", MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-    a->too_long = fixed("URI too long\n", NULL, NULL);
-    return a->healthy && a->unready && a->unauthorized && a->not_found && a->not_allowed &&
-                   a->too_long
-               ? 0
-               : -ENOMEM;
+    static const struct {
+        const char *text, *header, *value;
+    } texts[REPLY_COUNT] = {
+        [REPLY_HEALTHY] = {"ok\n", NULL, NULL},
+        [REPLY_UNREADY] = {"not ready\n", NULL, NULL},
+        [REPLY_UNAUTHORIZED] = {"unauthorized\n", MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer"},
+        [REPLY_NOT_FOUND] = {"not found: /metrics, /healthz, /readyz\n", NULL, NULL},
+        [REPLY_NOT_ALLOWED] = {"method not allowed\n", MHD_HTTP_HEADER_ALLOW, "GET, HEAD"},
+        [REPLY_TOO_LONG] = {"URI too long\n", NULL, NULL},
+    };
+
+    for (unsigned i = 0; i < REPLY_COUNT; i++) {
+        for (unsigned close = 0; close < 2; close++) {
+            a->replies[i][close] = fixed(texts[i].text, texts[i].header, texts[i].value, close);
+            if (!a->replies[i][close]) {
+                return -ENOMEM;
+            }
+        }
+    }
+    return 0;
 }
 
 /* The listening socket is made here, not by MHD, so a failure has an errno. */
@@ -249,7 +280,7 @@ static int listen_socket(const union turn_addr *addr)
     if (addr->sa.sa_family == AF_INET6) {
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
     }
-    if (bind(fd, &addr->sa, turn_addr_len(addr)) < 0 || listen(fd, ADMIN_CONN_PER_IP) < 0) {
+    if (bind(fd, &addr->sa, turn_addr_len(addr)) < 0 || listen(fd, ADMIN_CONNS_MAX) < 0) {
         int err = -errno;
         close(fd);
         return err;
@@ -266,8 +297,7 @@ static int start_mhd(struct admin *a, const union turn_addr *listen_addr)
         return fd;
     }
     a->mhd = MHD_start_daemon(flags, 0, NULL, NULL, request_cb, a, MHD_OPTION_LISTEN_SOCKET, fd,
-                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)ADMIN_CONN_MAX,
-                              MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)ADMIN_CONN_PER_IP,
+                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)ADMIN_CONNS_MAX,
                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ADMIN_IDLE_TIMEOUT,
                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)ADMIN_MEMORY,
                               MHD_OPTION_NOTIFY_CONNECTION, notify_connection_cb, a,
@@ -280,15 +310,14 @@ static int start_mhd(struct admin *a, const union turn_addr *listen_addr)
 
 static void admin_free(struct admin *a)
 {
-    struct MHD_Response *const responses[] = {a->healthy,   a->unready,     a->unauthorized,
-                                              a->not_found, a->not_allowed, a->too_long};
-
     if (a->mhd) {
         MHD_stop_daemon(a->mhd);
     }
-    for (size_t i = 0; i < sizeof(responses) / sizeof(responses[0]); i++) {
-        if (responses[i]) {
-            MHD_destroy_response(responses[i]);
+    for (unsigned i = 0; i < REPLY_COUNT; i++) {
+        for (unsigned close = 0; close < 2; close++) {
+            if (a->replies[i][close]) {
+                MHD_destroy_response(a->replies[i][close]);
+            }
         }
     }
     if (a->stop_fd >= 0) {
@@ -312,9 +341,7 @@ int admin_start(struct admin **out, const struct admin_config *cfg, const struct
     }
     a->src = *src;
     a->stop_fd = -1;
-    for (unsigned i = 0; i < ADMIN_CONN_MAX; i++) {
-        a->slots[i].fd = -1;
-    }
+    admin_conns_init(&a->conns, ADMIN_CONN_SOFT, ADMIN_CONN_PER_IP);
     rc = admin_token_load(&a->token, cfg->token_file, err, err_len);
     if (rc < 0) {
         goto out;

@@ -20,6 +20,8 @@ struct admin_snapshot {
     uint64_t draining;            /* 1 while draining, else 0 */
     uint64_t relay_ports_range;   /* ports in relay-ports */
     uint64_t relay_ports_held[2]; /* IPv4, IPv6 */
+    uint64_t admin_closed[2];     /* admin connections closed to make room, past a deadline;
+                                     filled by admin/ itself */
 };
 
 /* How the endpoint reads the daemon. Both callbacks run on the admin

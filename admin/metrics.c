@@ -195,6 +195,17 @@ static void relay_ports(struct out *o, const struct admin_snapshot *s)
         (unsigned long long)s->relay_ports_held[1]);
 }
 
+static void admin_conns(struct out *o, const struct admin_snapshot *s)
+{
+    const char *name = "blindrelay_admin_connections_closed_total";
+
+    family(o, name, "counter",
+           "Connections to this admin endpoint that it closed: to make room for a new one (past "
+           "56 at once or 16 from one address), or for not finishing a request in time.");
+    put(o, "%s{reason=\"make_room\"} %llu\n%s{reason=\"deadline\"} %llu\n", name,
+        (unsigned long long)s->admin_closed[0], name, (unsigned long long)s->admin_closed[1]);
+}
+
 static void process(struct out *o, const struct admin_process *p, unsigned workers,
                     uint64_t draining)
 {
@@ -232,6 +243,7 @@ int admin_metrics_render(char *buf, size_t len, const struct admin_snapshot *sna
     traffic(&o, &snap->turn);
     connections(&o, &snap->relay);
     relay_ports(&o, snap);
+    admin_conns(&o, snap);
     process(&o, proc, snap->workers, snap->draining);
     return o.full ? -ENOSPC : (int)o.len;
 }

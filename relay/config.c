@@ -48,6 +48,9 @@ static const struct br_key keys[] = {
      "peer range refused, even if allow-peer matches; repeatable"},
     {"threads", BR_T_UINT, OFF(threads), 0, 0, 256, 0, "0",
      "worker threads, 0 = one per core (0 to 256)"},
+    {"core-dumps", BR_T_BOOL, OFF(core_dumps), 0, 0, 0, 0, "false",
+     "let a crash write a core dump (it holds client addresses, keys and payloads); for "
+     "debugging only; false also sets the hard core size limit to 0"},
     {"admin-listen", BR_T_ADMIN, OFF(admin_listen), 0, 0, 0, 9641, "127.0.0.1:9641",
      "admin HTTP endpoint (/metrics, /healthz, /readyz); \"\" turns it off"},
     {"admin-token-file", BR_T_PATH, OFF(admin_token_file), 0, 0, 0, 0, "",

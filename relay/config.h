@@ -39,6 +39,7 @@ struct br_config {
     struct br_strlist users;                 /* user NAME:PASSWORD */
     struct br_strlist allow_peer, deny_peer; /* "ADDR/PREFIX", validated, canonical */
     unsigned threads;                        /* 0 = number of cores */
+    bool core_dumps;                         /* default false: not dumpable, core limit 0 */
     union turn_addr admin_listen;            /* family 0 = off; default 127.0.0.1:9641 */
     char admin_token_file[BR_PATH_MAX];      /* bearer token for /metrics; "" = none */
     char cert[BR_PATH_MAX], key[BR_PATH_MAX];

@@ -351,6 +351,7 @@ static void config_warn_restart(const struct br_config *run, const struct br_con
         {"relay-ports",
          run->relay_port_min != cfg->relay_port_min || run->relay_port_max != cfg->relay_port_max},
         {"threads", run->threads != cfg->threads},
+        {"core-dumps", run->core_dumps != cfg->core_dumps},
         {"admin-listen",
          memcmp(&run->admin_listen, &cfg->admin_listen, sizeof(run->admin_listen)) != 0},
         {"tcp", run->tcp != cfg->tcp},

@@ -47,6 +47,7 @@ static struct admin_snapshot sample(void)
     s.relay.connections_accepted[1] = 12;
     s.relay.connections_active = 1;
     s.relay.stream_garbage = 4;
+    s.admin_closed[0] = 13;
     return s;
 }
 
@@ -107,6 +108,8 @@ Test(metrics, exact_lines)
     has_line("blindrelay_connections_accepted_total{transport=\"tcp\"} 0");
     has_line("blindrelay_connections_active 1");
     has_line("blindrelay_connections_garbage_closed_total 4");
+    has_line("blindrelay_admin_connections_closed_total{reason=\"make_room\"} 13");
+    has_line("blindrelay_admin_connections_closed_total{reason=\"deadline\"} 0");
     has_line("blindrelay_workers 4");
     has_line("blindrelay_build_info{version=\"" BR_VERSION "\",commit=\"" BR_COMMIT "\"} 1");
     has_line("process_resident_memory_bytes 4096000");
@@ -189,9 +192,10 @@ static void check_labels(const char *line, const char *open, const char *close)
     static const char *const names[] = {"direction", "transport", "code",   "reason", "family",
                                         "le",        "version",   "commit", NULL};
     static const char *const values[] = {
-        "client_to_peer", "peer_to_client", "udp",    "tcp",        "tls",         "malformed",
-        "no_allocation",  "no_permission",  "policy", "unexpected", "buffer_full", "bandwidth",
-        "ipv4",           "ipv6",           "+Inf",   BR_VERSION,   BR_COMMIT,     NULL};
+        "client_to_peer", "peer_to_client", "udp",           "tcp",      "tls",
+        "malformed",      "no_allocation",  "no_permission", "policy",   "unexpected",
+        "buffer_full",    "bandwidth",      "ipv4",          "ipv6",     "+Inf",
+        BR_VERSION,       BR_COMMIT,        "make_room",     "deadline", NULL};
     const char *p = open + 1;
 
     while (p < close) {

@@ -20,8 +20,9 @@ static struct worker *w;
 
 static void setup(void)
 {
-    w = calloc(1, sizeof(*w));
+    w = aligned_alloc(_Alignof(struct worker), sizeof(*w));
     cr_assert_not_null(w);
+    memset(w, 0, sizeof(*w));
     w->bufs = malloc((size_t)BATCH * PKT_ROOM);
     cr_assert_not_null(w->bufs);
     worker_batch_init(w);
