@@ -33,6 +33,7 @@ set -u
 export LC_ALL=C
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
+ARGS="$*"
 QUICK=0
 ROUNDS=
 MARKDOWN=
@@ -141,7 +142,7 @@ CG_LONG=6
 IDLE_ALLOCS=10000
 NAT_WINDOW=256   # one-address setups: cycles in flight
 FLOOD_RATE=10000 # flood: the calls' packets/s (50 pairs)
-FLOOD_SECRET=bench-secret-$$
+REST_SECRET=bench-secret-$$
 if [ "$QUICK" = 1 ]; then
     ROUNDS=${ROUNDS:-1}
     RAMP_PCT=20
@@ -438,15 +439,13 @@ m_nat() {
     local kind=$1 port key=nat.$1 out args t0 t1 srv
     args=(churn --one-address --allocate-only --rate 0 --window "$NAT_WINDOW" --duration "$NAT_SECS")
     show nat rest "${args[@]}"
-    BL_SECRET=$FLOOD_SECRET
-    port=$(bl_port) && bl_start "$kind" 1 "$port" || {
-        BL_SECRET=
+    # the server takes TURN REST credentials (bl_server_cmd reads BL_SECRET)
+    port=$(bl_port) && BL_SECRET=$REST_SECRET bl_start "$kind" 1 "$port" || {
         note "$key" "start failed"
         return
     }
-    BL_SECRET=
     t0=$(bl_cpu_ticks "$BL_SERVER_PID")
-    out=$(bench $((NAT_SECS + 60)) "${args[@]}" --server "127.0.0.1:$port" --secret "$FLOOD_SECRET" \
+    out=$(bench $((NAT_SECS + 60)) "${args[@]}" --server "127.0.0.1:$port" --secret "$REST_SECRET" \
         --quiet 2>>"$BL_WORK/bench.err" | grep '^mode=churn')
     t1=$(bl_cpu_ticks "$BL_SERVER_PID")
     bl_stop
@@ -798,9 +797,8 @@ SERVER_FW="taskset -c 0 udp-forwarder --listen 127.0.0.1:PORT --duration 900"
 
 header() {
     echo "blindrelay vs $CT_NAME ($BL_COTURN), $(date -u +%Y-%m-%dT%H:%MZ)"
-    [ -n "$ONLY" ] && echo "measurements: $ONLY"
     echo "machine: $(nproc) CPUs, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), kernel $(uname -r)"
-    echo "command: tests/bench/run_benchmark.sh$([ "$QUICK" = 1 ] && echo " --quick") (rounds $ROUNDS), run time $((ELAPSED / 60)) min $((ELAPSED % 60)) s"
+    echo "command: tests/bench/run_benchmark.sh $ARGS (rounds $ROUNDS), run time $((ELAPSED / 60)) min $((ELAPSED % 60)) s"
     echo "load average at start $LOAD0, at end $LOAD1"
     echo "cells: median of the rounds (each round's value); servers alternate within each round"
 }
