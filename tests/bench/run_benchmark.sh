@@ -507,8 +507,8 @@ m_flood() {
     add "$key.apr" "$(bl_kv "$out" flood_answers_per_request)"
     add "$key.gain" "$(bl_kv "$out" flood_byte_gain)"
     add "$key.rate" "$fr"
-    note "$key" "flood $(short "$fr")/s ($(bl_kv "$out" flood_sent) datagrams), calls sent $(bl_kv "$out" sent) (skipped $(bl_kv "$out" skipped)) lost $(bl_kv "$out" lost_pct)%, VmRSS $rss0 -> $rss1 kB, answers: $(bl_kv "$out" flood_answers_allocate) to $(bl_kv "$out" flood_sent_allocate) Allocates, $(bl_kv "$out" flood_answers_binding) to $(bl_kv "$out" flood_sent_binding) Bindings, $(bl_kv "$out" flood_answers_other) other; server CPU $srv%"
-    bl_log "flood $kind: flood $fr/s, calls lost $(bl_kv "$out" lost_pct)%, VmRSS $rss0 -> $rss1 kB, answers per flood datagram $(bl_kv "$out" flood_answers_per_request)"
+    note "$key" "flood $(short "$fr")/s ($(bl_kv "$out" flood_sent) datagrams), calls sent $(bl_kv "$out" sent) (skipped $(bl_kv "$out" skipped)) lost $(bl_kv "$out" lost_pct)% (latency p50 $(bl_fmt "$(bl_kv "$out" lat_p50_us)") us, p99 $(bl_fmt "$(bl_kv "$out" lat_p99_us)") us), VmRSS $rss0 -> $rss1 kB, answers: $(bl_kv "$out" flood_answers_allocate) to $(bl_kv "$out" flood_sent_allocate) Allocates, $(bl_kv "$out" flood_answers_binding) to $(bl_kv "$out" flood_sent_binding) Bindings, $(bl_kv "$out" flood_answers_other) other; server CPU $srv%"
+    bl_log "flood $kind: flood $fr/s, calls lost $(bl_kv "$out" lost_pct)% (latency p50 $(bl_fmt "$(bl_kv "$out" lat_p50_us)") us, p99 $(bl_fmt "$(bl_kv "$out" lat_p99_us)") us), VmRSS $rss0 -> $rss1 kB, answers per flood datagram $(bl_kv "$out" flood_answers_per_request)"
 }
 
 # ---- 7. user-space instructions per relayed packet (callgrind) --------------
