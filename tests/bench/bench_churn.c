@@ -33,19 +33,25 @@ static void bc_churn_end(struct bc_churn *ch, struct bc_client *c)
     ch->free_slots[ch->n_free++] = (unsigned)(c - ch->pool);
 }
 
+/* The op of a cycle after op (which succeeded). */
+static enum bc_op bc_churn_next(const struct bc_opts *o, enum bc_op op)
+{
+    switch (op) {
+    case BC_OP_ALLOCATE:
+        return o->allocate_only ? BC_OP_RELEASE : BC_OP_PERMISSION;
+    case BC_OP_PERMISSION:
+        return BC_OP_BIND;
+    default:
+        return BC_OP_RELEASE;
+    }
+}
+
 static void bc_churn_done_cb(struct bc_client *c, void *arg)
 {
-    static const enum bc_op next[] = {
-        [BC_OP_ALLOCATE] = BC_OP_PERMISSION,
-        [BC_OP_PERMISSION] = BC_OP_BIND,
-        [BC_OP_BIND] = BC_OP_RELEASE,
-    };
     struct bc_churn *ch = arg;
     enum bc_op op = c->op_done;
     uint64_t now = bc_now_ns();
-    enum bc_op op_next = op == BC_OP_ALLOCATE && ch->ctx->o->allocate_only ? BC_OP_RELEASE
-                         : op <= BC_OP_BIND                                ? next[op]
-                                                                           : BC_OP_NONE;
+    enum bc_op op_next = bc_churn_next(ch->ctx->o, op);
 
     if (c->result != 0) {
         ch->failed[op]++;
