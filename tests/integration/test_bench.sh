@@ -40,7 +40,7 @@ run_bench() {
     line=$(grep '^mode=steady' "$out" | tail -1)
     sent=$(kv sent "$line")
     recv=$(kv received "$line")
-    if [ -z "$sent" ] || [ "$sent" -lt 5000 ]; then
+    if [ -z "$sent" ] || [ "$sent" -lt 3000 ]; then
         fail "$label: too few packets sent ($sent): $line"
     elif [ "$(kv auth_fail "$line")" != 0 ] || [ "$(kv lost "$line")" != 0 ] ||
         [ "$recv" != "$sent" ] || [ "$(kv duplicates "$line")" != 0 ] ||
