@@ -113,8 +113,8 @@ else
     elif [ -z "$sent" ] || [ "$sent" -lt 1500 ] || [ "$(kv lost "$line")" != 0 ] ||
         [ "$(kv received "$line")" != "$sent" ] || [ "$(kv auth_fail "$line")" != 0 ]; then
         fail "flood: the calls lost packets or sent too few: $line"
-    elif [ "$fsent" -lt 3000 ] || [ "$fsent" -gt 4500 ] || [ "$(kv flood_send_fail "$line")" != 0 ]; then
-        fail "flood: expected about 4000 flood datagrams (2 s at 2000/s): $line"
+    elif [ "$fsent" -lt 2000 ] || [ "$fsent" -gt 4500 ] || [ "$(kv flood_send_fail "$line")" != 0 ]; then
+        fail "flood: expected up to 4000 flood datagrams (2 s at 2000/s), at least half: $line"
     elif [ "$(kv flood_sent_garbage "$line")" = 0 ] || [ "$(kv flood_sent_channel "$line")" = 0 ] ||
         [ "$asked" = 0 ]; then
         fail "flood: the mix lacks a kind: $line"
