@@ -24,7 +24,10 @@
 #define BC_STREAM_TX 262144 /* TCP output queue per client */
 #define BC_CHANNEL 0x4000   /* every client binds one channel: its partner */
 
-enum bc_mode { BC_STEADY, BC_RAMP, BC_CHURN, BC_IDLE };
+enum bc_mode { BC_STEADY, BC_RAMP, BC_CHURN, BC_IDLE, BC_FLOOD };
+
+#define BC_MAX_FLOOD 100000000u /* flood packets per run, at most */
+#define BC_MAX_FLOOD_PORTS 1024
 
 /* Command line, parsed once by bench_opts.c and then read-only. */
 struct bc_opts {
@@ -37,10 +40,10 @@ struct bc_opts {
     const char *secret;
     unsigned rest_ttl;
     unsigned pairs;
-    unsigned rate;     /* packets/s in all (steady, ramp start); cycles/s (churn) */
-    unsigned size;     /* SRTP packet bytes on the wire (without ChannelData) */
-    unsigned burst;    /* packets a sender sends back to back */
-    double duration;   /* seconds; idle: 0 = until a signal */
+    unsigned rate;   /* packets/s in all (steady, ramp start); cycles/s (churn, 0 = closed loop) */
+    unsigned size;   /* SRTP packet bytes on the wire (without ChannelData) */
+    unsigned burst;  /* packets a sender sends back to back */
+    double duration; /* seconds; idle: 0 = until a signal */
     unsigned grace_ms; /* how long after the end a packet may still arrive */
     unsigned step_pct;
     double step_secs;
@@ -49,6 +52,11 @@ struct bc_opts {
     unsigned allocs; /* idle */
     unsigned window; /* control transactions in flight at once */
     unsigned lifetime;
+    bool one_address;     /* every socket on 127.0.0.2, ports rotating: a busy NAT */
+    bool allocate_only;   /* churn: Allocate + Refresh(0), no permission or channel */
+    unsigned flood_rate;  /* flood packets/s, 0 = as fast as the core allows */
+    unsigned flood_ports; /* flood sockets (ports), each sending from random sources */
+    unsigned flood_max;   /* flood packets in all, at most */
     bool json;
     bool quiet;
 };

@@ -91,7 +91,8 @@ struct bc_ctx {
     int tfd;             /* periodic timerfd, or -1 */
     bool rotate_src;     /* churn, TCP: a new loopback source address per socket */
     uint32_t src_seq;
-    bool ticked; /* the timerfd fired since the flag was cleared */
+    uint32_t port_seq; /* --one-address: the next source port to try */
+    bool ticked;       /* the timerfd fired since the flag was cleared */
     uint8_t (*rxbuf)[BC_PKT_BUF];
 };
 

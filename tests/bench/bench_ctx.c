@@ -115,6 +115,26 @@ static struct in_addr bc_source(struct bc_ctx *ctx, const struct bc_client *c)
     return a;
 }
 
+/* --one-address: every socket on 127.0.0.2 (the server's 127.0.0.1 is
+ * another address of the same /24, as a NAT's clients share one), the port
+ * the next free one of 1024-65535 in turn, so a 5-tuple comes back only
+ * after 64k others (coturn keeps a released tuple's session a while). */
+static int bc_bind_one(struct bc_ctx *ctx, int fd)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000002u)};
+
+    for (unsigned tries = 0; tries < 1024; tries++) {
+        a.sin_port = htons((uint16_t)(1024u + ctx->port_seq++ % (65536u - 1024u)));
+        if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
+            return 0;
+        }
+        if (errno != EADDRINUSE) {
+            return -errno;
+        }
+    }
+    return -EADDRINUSE;
+}
+
 static int bc_connect(struct bc_ctx *ctx, struct bc_client *c, bool big)
 {
     const union turn_addr *srv = &ctx->o->server;
@@ -128,7 +148,13 @@ static int bc_connect(struct bc_ctx *ctx, struct bc_client *c, bool big)
     if (big) {
         bc_set_bufs(c->fd);
     }
-    if (srv->sa.sa_family == AF_INET && (ctx->rotate_src || c->id >= BC_PER_SOURCE)) {
+    if (ctx->o->one_address) {
+        int err = bc_bind_one(ctx, c->fd);
+
+        if (err) {
+            return err;
+        }
+    } else if (srv->sa.sa_family == AF_INET && (ctx->rotate_src || c->id >= BC_PER_SOURCE)) {
         if (bind(c->fd,
                  (struct sockaddr *)&(struct sockaddr_in){.sin_family = AF_INET,
                                                           .sin_addr = bc_source(ctx, c)},

@@ -56,8 +56,9 @@ unsigned bc_drive_all(struct bc_ctx *ctx, struct bc_client *cl, unsigned n, enum
     if (n == 0) {
         return 0;
     }
-    ctx->h.op_done_cb = bc_drive_done_cb;
-    ctx->h.arg = &d;
+    /* no data callback meanwhile: its arg would be &d (late relayed packets
+     * arriving during the teardown's releases are not counted) */
+    ctx->h = (struct bc_handlers){.op_done_cb = bc_drive_done_cb, .arg = &d};
     while (d.done < n && now < deadline) {
         bc_drive_launch(&d, now);
         if (bc_ctx_poll(ctx, 5, &now) < 0) {

@@ -57,22 +57,32 @@ bl_wait_bound() {
     return 1
 }
 
+# BL_COTURN: coturn's turnserver binary (default: the one on PATH).
+# BL_SECRET: when set, both servers take TURN REST credentials with this
+# shared secret instead of the static user u:p.
+BL_COTURN=${BL_COTURN:-turnserver}
+BL_SECRET=${BL_SECRET:-}
+
 # bl_server_cmd KIND WORKERS PORT: prints nothing, fills BL_CMD (an array).
 # KIND: blindrelay | blindrelay-nogso (--udp-gso false) | coturn | forwarder.
 # The server is pinned to core 0.
 bl_server_cmd() {
-    local kind=$1 n=$2 port=$3
+    local kind=$1 n=$2 port=$3 br_auth=(--user u:p) ct_auth=(--user=u:p --lt-cred-mech)
+    if [ -n "$BL_SECRET" ]; then
+        br_auth=(--auth-secret "$BL_SECRET")
+        ct_auth=(--use-auth-secret --static-auth-secret="$BL_SECRET")
+    fi
     case $kind in
     blindrelay | blindrelay-nogso)
-        BL_CMD=("$BUILD/blindrelay" --listen "127.0.0.1:$port" --user u:p --realm test
+        BL_CMD=("$BUILD/blindrelay" --listen "127.0.0.1:$port" "${br_auth[@]}" --realm test
             --allow-peer 127.0.0.0/8 --relay-ip 127.0.0.1 --relay-ports 40000-60999
             --threads "$n" --admin-listen "")
         [ "$kind" = blindrelay ] || BL_CMD+=(--udp-gso false)
         ;;
     coturn)
-        BL_CMD=(turnserver -n --log-file=stdout --simple-log --no-cli --no-tls --no-dtls
+        BL_CMD=("$BL_COTURN" -n --log-file=stdout --simple-log --no-cli --no-tls --no-dtls
             --listening-ip=127.0.0.1 --listening-port="$port" --relay-ip=127.0.0.1
-            --min-port=40000 --max-port=60999 --realm=test --user=u:p --lt-cred-mech
+            --min-port=40000 --max-port=60999 --realm=test "${ct_auth[@]}"
             --allow-loopback-peers --relay-threads="$n" --no-tcp-relay)
         ;;
     forwarder)
@@ -91,7 +101,8 @@ bl_start() {
     local kind=$1 n=$2 port=$3 limit=10 out
     shift 3
     bl_server_cmd "$kind" "$n" "$port" || return 1
-    [ $# -gt 0 ] && limit=60 # under valgrind
+    [ "$kind" = coturn ] && limit=30 # 4.17 binds after its relay ports are set up (5 s)
+    [ $# -gt 0 ] && limit=60          # under valgrind
     out=$BL_WORK/server.log
     [ "$kind" = coturn ] && out=/dev/null # one log line per session
     : >"$BL_WORK/server.log"

@@ -68,6 +68,22 @@ int bc_run_ramp(struct bc_ctx *ctx, const struct bc_opts *o);
 int bc_run_churn(struct bc_ctx *ctx, const struct bc_opts *o);
 int bc_run_idle(struct bc_ctx *ctx, const struct bc_opts *o);
 
+/* bench_flooder.c: the flood thread (see there). */
+struct bc_flooder;
+/* Opens --flood-ports sockets and starts sending. Returns 0 or -errno;
+ * *out: new, free with bc_flooder_free. */
+int bc_flooder_start(struct bc_flooder **out, const struct bc_opts *o);
+/* Stops sending; answers are still counted until the join. */
+void bc_flooder_stop(struct bc_flooder *f);
+void bc_flooder_join(struct bc_flooder *f);
+/* The flood's counters (after the join). */
+void bc_flooder_report(const struct bc_flooder *f, struct bc_report *r);
+/* Joins if needed, closes the sockets; accepts NULL. */
+void bc_flooder_free(struct bc_flooder *f);
+
+/* bench_flood.c */
+int bc_run_flood(struct bc_ctx *ctx, const struct bc_opts *o);
+
 /* bench_report.c: a summary as key=value pairs or a JSON object. */
 struct bc_report;
 struct bc_report *bc_report_new(const char *mode, const struct bc_opts *o);

@@ -24,7 +24,9 @@ static void bc_dispatch(struct bc_client *c, uint8_t *buf, size_t len, uint64_t 
 
     if (ctx->o->raw) {
         if (len >= BC_RAW_HDR && buf[0] == 2) {
-            ctx->h.data_cb(c, buf + BC_RAW_HDR, len - BC_RAW_HDR, rx_ns, ctx->h.arg);
+            if (ctx->h.data_cb) { /* none during a teardown */
+                ctx->h.data_cb(c, buf + BC_RAW_HDR, len - BC_RAW_HDR, rx_ns, ctx->h.arg);
+            }
         } else if (len >= BC_RAW_HDR && buf[0] == 1) {
             bc_op_input(c, buf, len, now);
         } else {

@@ -65,6 +65,9 @@ int main(int argc, char **argv)
     case BC_CHURN:
         rc = bc_run_churn(&ctx, &o);
         break;
+    case BC_FLOOD:
+        rc = bc_run_flood(&ctx, &o);
+        break;
     default:
         rc = bc_run_idle(&ctx, &o);
         break;

@@ -19,6 +19,9 @@ static const char bc_usage[] =
     "  churn    R cycles/s of Allocate + CreatePermission + ChannelBind + Refresh(0)\n"
     "  idle     K allocations held and refreshed; prints 'ready', holds until\n"
     "           SIGINT/SIGTERM or --duration, then releases them\n"
+    "  flood    steady, while a second thread floods the server from random\n"
+    "           127.0.0.0/8 sources with garbage, unauthenticated Allocates, Bindings\n"
+    "           and ChannelData for unknown channels, and counts the answers it gets\n"
     "options:\n"
     "  --server HOST:PORT       TURN server (loopback only: 127.0.0.0/8, ::1)\n"
     "  --raw-forwarder H:P      udp-forwarder instead of TURN (steady, ramp)\n"
@@ -27,7 +30,9 @@ static const char bc_usage[] =
     "  --secret S               TURN REST secret (username <expiry>:bench)\n"
     "  --rest-ttl SEC           REST username lifetime (default 86400)\n"
     "  --pairs P                call pairs, 2P allocations (default 10, max 5000)\n"
-    "  --rate R                 packets/s in all, or churn cycles/s (default 2000)\n"
+    "  --rate R                 packets/s in all, or churn cycles/s (default 2000;\n"
+    "                           churn --rate 0: closed loop, a cycle starts as soon\n"
+    "                           as one of --window ends)\n"
     "  --size S                 SRTP packet bytes (default 200, 40-1400)\n"
     "  --burst K                a sender's packets go K at a time, back to back, as\n"
     "                           the packets of a video frame do (default 1, max 32)\n"
@@ -37,6 +42,13 @@ static const char bc_usage[] =
     "  --allocations K          idle allocations (default 1000, max 100000)\n"
     "  --window N               control transactions in flight (default 256)\n"
     "  --lifetime SEC           LIFETIME asked in Allocate (default: server's)\n"
+    "  --one-address            every socket from 127.0.0.2, ports rotating (a busy NAT)\n"
+    "  --allocate-only          churn: Allocate + Refresh(0) per cycle, no permission\n"
+    "                           or channel\n"
+    "  --flood-rate R           flood packets/s (default 0: as fast as possible)\n"
+    "  --flood-ports N          flood sockets, wildcard-bound from port 10000 up\n"
+    "                           (default 64, max 1024)\n"
+    "  --flood-max N            flood packets in all, at most (default 20000000)\n"
     "  --json                   final summary as JSON (default key=value line)\n"
     "  --quiet                  no progress lines on stderr\n";
 
@@ -115,6 +127,11 @@ enum {
     O_WINDOW,
     O_LIFETIME,
     O_BURST,
+    O_ONE_ADDR,
+    O_ALLOC_ONLY,
+    O_FLOOD_RATE,
+    O_FLOOD_PORTS,
+    O_FLOOD_MAX,
     O_JSON,
     O_QUIET,
     O_HELP,
@@ -141,6 +158,11 @@ static const struct option bc_longopts[] = {
     {"window", 1, 0, O_WINDOW},
     {"lifetime", 1, 0, O_LIFETIME},
     {"burst", 1, 0, O_BURST},
+    {"one-address", 0, 0, O_ONE_ADDR},
+    {"allocate-only", 0, 0, O_ALLOC_ONLY},
+    {"flood-rate", 1, 0, O_FLOOD_RATE},
+    {"flood-ports", 1, 0, O_FLOOD_PORTS},
+    {"flood-max", 1, 0, O_FLOOD_MAX},
     {"json", 0, 0, O_JSON},
     {"quiet", 0, 0, O_QUIET},
     {"help", 0, 0, O_HELP},
@@ -168,7 +190,7 @@ struct bc_numopt {
 static const struct bc_numopt bc_numopts[] = {
     BC_U(O_TTL, "rest-ttl", 60, 864000, rest_ttl),
     BC_U(O_PAIRS, "pairs", 1, BC_MAX_PAIRS, pairs),
-    BC_U(O_RATE, "rate", 1, BC_MAX_RATE, rate),
+    BC_U(O_RATE, "rate", 0, BC_MAX_RATE, rate),
     BC_U(O_SIZE, "size", BC_MIN_SIZE, BC_MAX_SIZE, size),
     BC_D(O_DUR, "duration", 0, BC_MAX_DURATION, duration),
     BC_U(O_GRACE, "grace-ms", 0, 10000, grace_ms),
@@ -180,6 +202,9 @@ static const struct bc_numopt bc_numopts[] = {
     BC_U(O_WINDOW, "window", 1, 4096, window),
     BC_U(O_LIFETIME, "lifetime", 0, 86400, lifetime),
     BC_U(O_BURST, "burst", 1, BC_BATCH / 2, burst),
+    BC_U(O_FLOOD_RATE, "flood-rate", 0, BC_MAX_RATE, flood_rate),
+    BC_U(O_FLOOD_PORTS, "flood-ports", 1, BC_MAX_FLOOD_PORTS, flood_ports),
+    BC_U(O_FLOOD_MAX, "flood-max", 1, BC_MAX_FLOOD, flood_max),
 };
 
 static int bc_numeric(struct bc_opts *o, int id, const char *v)
@@ -225,6 +250,12 @@ static int bc_option(struct bc_opts *o, int id, const char *v)
     case O_SECRET:
         o->secret = v;
         return 0;
+    case O_ONE_ADDR:
+        o->one_address = true;
+        return 0;
+    case O_ALLOC_ONLY:
+        o->allocate_only = true;
+        return 0;
     case O_JSON:
         o->json = true;
         return 0;
@@ -241,9 +272,9 @@ static int bc_option(struct bc_opts *o, int id, const char *v)
 
 static int bc_mode(struct bc_opts *o, const char *m)
 {
-    static const char *const names[] = {"steady", "ramp", "churn", "idle"};
+    static const char *const names[] = {"steady", "ramp", "churn", "idle", "flood"};
 
-    for (unsigned i = 0; i < 4; i++) {
+    for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (strcmp(m, names[i]) == 0) {
             o->mode = (enum bc_mode)i;
             return 0;
@@ -259,12 +290,17 @@ static int bc_check(const struct bc_opts *o)
 
     if (o->server.sa.sa_family == 0) {
         e = "--server HOST:PORT (or --raw-forwarder) is required";
-    } else if (o->raw && (o->tcp || o->mode == BC_CHURN || o->mode == BC_IDLE)) {
+    } else if (o->raw && o->mode != BC_STEADY && o->mode != BC_RAMP) {
         e = "--raw-forwarder is UDP and for steady and ramp only";
     } else if (!o->raw && !o->secret && !(o->user && o->password)) {
         e = "credentials needed: --user U --password P, or --secret S";
     } else if (o->mode != BC_IDLE && o->duration <= 0) {
         e = "--duration must be positive";
+    } else if (o->rate == 0 && o->mode != BC_CHURN) {
+        e = "--rate 0 (closed loop) is for churn only";
+    } else if ((o->one_address || o->mode == BC_FLOOD) &&
+               (o->server.sa.sa_family != AF_INET || o->tcp)) {
+        e = "--one-address and flood need an IPv4 server over UDP";
     }
     if (e) {
         fprintf(stderr, "blindrelay-bench: %s\n", e);
@@ -289,7 +325,9 @@ int bc_opts_parse(struct bc_opts *o, int argc, char **argv)
                           .max_rate = 2000000,
                           .loss_pct = 0.1,
                           .allocs = 1000,
-                          .window = 256};
+                          .window = 256,
+                          .flood_ports = 64,
+                          .flood_max = 20000000};
     if (argc < 2 || argv[1][0] == '-') {
         if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
             fputs(bc_usage, stdout);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BC_REPORT_MAX 96
+#define BC_REPORT_MAX 128
 
 struct bc_report {
     unsigned n;
@@ -53,7 +53,7 @@ struct bc_report *bc_report_new(const char *mode, const struct bc_opts *o)
     bc_report_add(r, "mode", "%s", mode);
     bc_report_add(r, "server", "%s", turn_addr_format(&o->server, addr, sizeof(addr)));
     bc_report_add(r, "transport", "%s", o->raw ? "raw-udp" : o->tcp ? "tcp" : "udp");
-    if (o->mode == BC_STEADY || o->mode == BC_RAMP) {
+    if (o->mode == BC_STEADY || o->mode == BC_RAMP || o->mode == BC_FLOOD) {
         bc_report_add(r, "pairs", "%u", o->pairs);
         bc_report_add(r, "size", "%u", o->size);
         bc_report_add(r, "burst", "%u", o->burst);

@@ -9,7 +9,8 @@
 # bounded in time.
 #
 # usage: tests/bench/run_benchmark.sh [--quick] [--rounds N] [--markdown FILE]
-#                                     [--keep-work] [BUILD_DIR]
+#                                     [--keep-work] [--only LIST] [--coturn BIN]
+#                                     [--flood-rate R] [BUILD_DIR]
 #   BUILD_DIR   holds blindrelay, blindrelay-bench and udp-forwarder
 #               (default: build). A Release build:
 #                 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DBR_TESTS=OFF
@@ -19,6 +20,12 @@
 #   --rounds N  rounds per measurement (default 2, --quick 1)
 #   --markdown FILE   also write the results as markdown to FILE
 #   --keep-work       keep the work directory (server logs, every summary line)
+#   --only LIST       only these measurements, comma-separated, of: ramp cpu
+#                     video latency churn nat idle instr flood (default: all)
+#   --coturn BIN      coturn's turnserver to compare with (default: turnserver
+#                     on PATH, Debian's 4.6.1; e.g. /opt/coturn-4.17.1/bin/turnserver)
+#   --flood-rate R    the flood row's datagrams/s (default 0: as fast as the
+#                     generator can, which depends on how busy its core is)
 #
 # Needs: coturn's turnserver (Debian package coturn), taskset, 2+ cores;
 # valgrind for the instructions-per-packet row (skipped without it).
@@ -26,11 +33,15 @@ set -u
 export LC_ALL=C
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
+ARGS="$*"
 QUICK=0
 ROUNDS=
 MARKDOWN=
 KEEP=0
 BUILD=
+ONLY=
+BL_COTURN=turnserver
+FLOOD_MAX_RATE=0
 while [ $# -gt 0 ]; do
     case $1 in
     --quick) QUICK=1 ;;
@@ -43,6 +54,18 @@ while [ $# -gt 0 ]; do
         shift
         ;;
     --keep-work) KEEP=1 ;;
+    --only)
+        ONLY=${2:?--only LIST}
+        shift
+        ;;
+    --coturn)
+        BL_COTURN=${2:?--coturn BIN}
+        shift
+        ;;
+    --flood-rate)
+        FLOOD_MAX_RATE=${2:?--flood-rate R}
+        shift
+        ;;
     -h | --help)
         sed -n '2,/^set -u/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
         exit 0
@@ -66,7 +89,7 @@ for b in blindrelay blindrelay-bench udp-forwarder; do
         exit 2
     }
 done
-for b in turnserver taskset ss timeout awk; do
+for b in "$BL_COTURN" taskset ss timeout awk; do
     command -v "$b" >/dev/null || {
         echo "run_benchmark.sh: $b is needed" >&2
         exit 2
@@ -76,6 +99,19 @@ if [ "$(nproc)" -lt 2 ]; then
     echo "run_benchmark.sh: needs 2 cores (server on core 0, generator on core 1)" >&2
     exit 2
 fi
+for g in ${ONLY//,/ }; do
+    case $g in
+    ramp | cpu | video | latency | churn | nat | idle | instr | flood) ;;
+    *)
+        echo "run_benchmark.sh: --only: unknown measurement $g (see --help)" >&2
+        exit 2
+        ;;
+    esac
+done
+# want GROUP: true when GROUP is to be measured (and shown)
+want() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
+CT_VERSION=$("$BL_COTURN" --version 2>/dev/null | head -1)
+CT_NAME="coturn ${CT_VERSION:-?}"
 HAVE_VALGRIND=0
 command -v valgrind >/dev/null && HAVE_VALGRIND=1
 if [ -n "$MARKDOWN" ]; then
@@ -104,6 +140,9 @@ CG_RATE=4000 # callgrind: packets/s, and the two run lengths
 CG_SHORT=2
 CG_LONG=6
 IDLE_ALLOCS=10000
+NAT_WINDOW=256   # one-address setups: cycles in flight
+FLOOD_RATE=10000 # flood: the calls' packets/s (50 pairs)
+REST_SECRET=bench-secret-$$
 if [ "$QUICK" = 1 ]; then
     ROUNDS=${ROUNDS:-1}
     RAMP_PCT=20
@@ -111,6 +150,8 @@ if [ "$QUICK" = 1 ]; then
     STEADY_SECS=5
     CHURN_SECS=2
     CHURN_RATES="2000 4000 8000 16000 32000 64000"
+    NAT_SECS=3
+    FLOOD_SECS=5
 else
     ROUNDS=${ROUNDS:-2}
     RAMP_PCT=10
@@ -118,6 +159,8 @@ else
     STEADY_SECS=10
     CHURN_SECS=3
     CHURN_RATES="2000 3000 4500 6750 10000 15000 22500 33750 50000 75000"
+    NAT_SECS=5
+    FLOOD_SECS=10
 fi
 ramp_start() { [ "$1" = 200 ] && echo 50000 || echo 40000; }
 
@@ -133,6 +176,8 @@ T0=$(date +%s)
 target() {
     if [ "$1" = forwarder ]; then
         TGT=(--raw-forwarder "127.0.0.1:$2")
+    elif [ "$1" = rest ]; then
+        TGT=(--server "127.0.0.1:$2" --secret S)
     else
         TGT=(--server "127.0.0.1:$2" --user u --password p)
     fi
@@ -385,6 +430,87 @@ m_idle() {
     bl_log "idle $kind: VmRSS $rss0 -> $rss1 kB, fds $fd0 -> $fd1 for $n allocations"
 }
 
+# ---- 6. allocation setups from one address (a busy NAT) --------------------
+# Every client on 127.0.0.2 (ports rotating), TURN REST credentials on both
+# servers, a closed loop of NAT_WINDOW cycles in flight (Allocate, its 401,
+# Allocate with credentials, Refresh 0): what completed within NAT_SECS.
+# A fresh server per run.
+m_nat() {
+    local kind=$1 port key=nat.$1 out args t0 t1 srv
+    args=(churn --one-address --allocate-only --rate 0 --window "$NAT_WINDOW" --duration "$NAT_SECS")
+    show nat rest "${args[@]}"
+    # the server takes TURN REST credentials (bl_server_cmd reads BL_SECRET)
+    port=$(bl_port) && BL_SECRET=$REST_SECRET bl_start "$kind" 1 "$port" || {
+        note "$key" "start failed"
+        return
+    }
+    t0=$(bl_cpu_ticks "$BL_SERVER_PID")
+    out=$(bench $((NAT_SECS + 60)) "${args[@]}" --server "127.0.0.1:$port" --secret "$REST_SECRET" \
+        --quiet 2>>"$BL_WORK/bench.err" | grep '^mode=churn')
+    t1=$(bl_cpu_ticks "$BL_SERVER_PID")
+    bl_stop
+    echo "$kind nat $out" >>"$BL_WORK/summaries"
+    [ -n "$out" ] || {
+        note "$key" "run failed"
+        return
+    }
+    srv=$(awk -v a="$t0" -v b="$t1" -v hz="$HZ" -v d="$NAT_SECS" 'BEGIN { printf "%.0f", 100 * (b - a) / hz / d }')
+    add "$key" "$(bl_kv "$out" setups_per_s)"
+    note "$key" "$(bl_kv "$out" setups_per_s)/s: failed $(bl_kv "$out" failed), $(bl_kv "$out" ctl_retransmits) retransmits of $(bl_kv "$out" ctl_requests) requests, cycle p50 $(bl_fmt "$(bl_kv "$out" cycle_p50_us)") us, server CPU $srv%"
+    bl_log "one-address setups $kind: $(bl_kv "$out" setups_per_s)/s (failed $(bl_kv "$out" failed), retransmits $(bl_kv "$out" ctl_retransmits), server CPU $srv%)"
+}
+
+# ---- 8. flood while calls run -----------------------------------------------
+# 50 pairs relay SRTP at FLOOD_RATE while the bench's flood thread sends
+# garbage, unauthenticated Allocates, Bindings and ChannelData for unknown
+# channels from random 127.0.0.0/8 sources as fast as it can (sharing core 1
+# with the calls' thread, at the same priority). VmRSS of the server
+# at the flood's start and end; the calls' loss; the flood's answers.
+m_flood() {
+    local kind=$1 port key=flood.$1 out pid args rss0 rss1 t0 t1
+    args=(flood --pairs "$PAIRS" --size 200 --rate "$FLOOD_RATE" --duration "$FLOOD_SECS"
+        --flood-rate "$FLOOD_MAX_RATE")
+    show flood "$kind" "${args[@]}"
+    port=$(bl_port) && bl_start "$kind" 1 "$port" || {
+        note "$key" "start failed"
+        return
+    }
+    pid=$BL_SERVER_PID
+    target "$kind" "$port"
+    : >"$BL_WORK/marks"
+    bench $((FLOOD_SECS + 90)) "${args[@]}" "${TGT[@]}" --quiet 2>>"$BL_WORK/bench.err" |
+        while IFS= read -r line; do
+            case $line in
+            flood_start | flood_end)
+                echo "$line rss=$(bl_status_kb "$pid" VmRSS) ticks=$(bl_cpu_ticks "$pid")" >>"$BL_WORK/marks"
+                ;;
+            mode=flood*) echo "$line" >"$BL_WORK/sum" ;;
+            esac
+        done
+    bl_stop
+    out=$(cat "$BL_WORK/sum" 2>/dev/null)
+    rm -f "$BL_WORK/sum"
+    echo "$kind flood $(paste -sd' ' "$BL_WORK/marks") $out" >>"$BL_WORK/summaries"
+    rss0=$(awk '$1 == "flood_start" { sub("rss=", "", $2); print $2 }' "$BL_WORK/marks")
+    rss1=$(awk '$1 == "flood_end" { sub("rss=", "", $2); print $2 }' "$BL_WORK/marks")
+    t0=$(awk '$1 == "flood_start" { sub("ticks=", "", $3); print $3 }' "$BL_WORK/marks")
+    t1=$(awk '$1 == "flood_end" { sub("ticks=", "", $3); print $3 }' "$BL_WORK/marks")
+    if [ -z "$out" ] || [ -z "$rss0" ] || [ -z "$rss1" ]; then
+        note "$key" "run failed"
+        return
+    fi
+    local fr srv
+    fr=$(bl_kv "$out" flood_rate)
+    srv=$(awk -v a="$t0" -v b="$t1" -v hz="$HZ" -v d="$FLOOD_SECS" 'BEGIN { printf "%.0f", 100 * (b - a) / hz / d }')
+    add "$key.loss" "$(bl_kv "$out" lost_pct)"
+    add "$key.rss" "$(awk -v a="$rss0" -v b="$rss1" 'BEGIN { printf "%.2f", (b - a) / 1024 }')"
+    add "$key.apr" "$(bl_kv "$out" flood_answers_per_request)"
+    add "$key.gain" "$(bl_kv "$out" flood_byte_gain)"
+    add "$key.rate" "$fr"
+    note "$key" "flood $(short "$fr")/s ($(bl_kv "$out" flood_sent) datagrams), calls sent $(bl_kv "$out" sent) (skipped $(bl_kv "$out" skipped)) lost $(bl_kv "$out" lost_pct)% (latency p50 $(bl_fmt "$(bl_kv "$out" lat_p50_us)") us, p99 $(bl_fmt "$(bl_kv "$out" lat_p99_us)") us), VmRSS $rss0 -> $rss1 kB, answers: $(bl_kv "$out" flood_answers_allocate) to $(bl_kv "$out" flood_sent_allocate) Allocates, $(bl_kv "$out" flood_answers_binding) to $(bl_kv "$out" flood_sent_binding) Bindings, $(bl_kv "$out" flood_answers_other) other; server CPU $srv%"
+    bl_log "flood $kind: flood $fr/s, calls lost $(bl_kv "$out" lost_pct)% (latency p50 $(bl_fmt "$(bl_kv "$out" lat_p50_us)") us, p99 $(bl_fmt "$(bl_kv "$out" lat_p99_us)") us), VmRSS $rss0 -> $rss1 kB, answers per flood datagram $(bl_kv "$out" flood_answers_per_request)"
+}
+
 # ---- 7. user-space instructions per relayed packet (callgrind) --------------
 m_callgrind() {
     local kind=$1 d=$2 port key=cg.$1.$2 cg=$BL_WORK/callgrind.$1.$2 out ir args
@@ -419,7 +545,7 @@ m_instr() {
 # ---- the run -----------------------------------------------------------------
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 bl_log "blindrelay vs coturn: $ROUNDS round(s), build $BUILD, work $BL_WORK"
-for size in 200 1200; do
+want ramp && for size in 200 1200; do
     for w in 1 2; do
         for ((i = 1; i <= ROUNDS; i++)); do
             m_ramp blindrelay "$w" "$size"
@@ -428,18 +554,18 @@ for size in 200 1200; do
         done
     done
 done
-for rate in 20000 10000; do
+want cpu && for rate in 20000 10000; do
     for ((i = 1; i <= ROUNDS; i++)); do
         m_cpu blindrelay "$rate"
         m_cpu coturn "$rate"
         m_cpu forwarder "$rate"
     done
 done
-for ((i = 1; i <= ROUNDS; i++)); do
+want cpu && for ((i = 1; i <= ROUNDS; i++)); do
     m_cpu blindrelay 20000 2
     m_cpu coturn 20000 2
 done
-for ((i = 1; i <= ROUNDS; i++)); do
+want video && for ((i = 1; i <= ROUNDS; i++)); do
     m_cpu blindrelay 20000 1 video
     m_cpu blindrelay-nogso 20000 1 video
     m_cpu coturn 20000 1 video
@@ -447,19 +573,29 @@ done
 LAT_RATE=$(awk -v r="$(med ramp.coturn.200.1)" 'BEGIN { printf "%d", (r > 0 ? r : 40000) / 2 }')
 # p99 is the noisiest figure on a shared machine: one round more than the others
 LAT_ROUNDS=$((ROUNDS > 1 ? ROUNDS + 1 : ROUNDS))
-for ((i = 1; i <= LAT_ROUNDS; i++)); do
+want latency && for ((i = 1; i <= LAT_ROUNDS; i++)); do
     m_latency blindrelay "$LAT_RATE"
     m_latency coturn "$LAT_RATE"
 done
-for ((i = 1; i <= ROUNDS; i++)); do
+want churn && for ((i = 1; i <= ROUNDS; i++)); do
     m_churn blindrelay
     m_churn coturn
 done
-for ((i = 1; i <= ROUNDS; i++)); do
+want nat && for ((i = 1; i <= ROUNDS; i++)); do
+    m_nat blindrelay
+    m_nat coturn
+done
+want idle && for ((i = 1; i <= ROUNDS; i++)); do
     m_idle blindrelay
     m_idle coturn
 done
-if [ "$HAVE_VALGRIND" = 1 ]; then
+want flood && for ((i = 1; i <= ROUNDS; i++)); do
+    m_flood blindrelay
+    m_flood coturn
+done
+if ! want instr; then
+    :
+elif [ "$HAVE_VALGRIND" = 1 ]; then
     for ((i = 1; i <= ROUNDS; i++)); do
         m_instr blindrelay
         m_instr coturn
@@ -490,50 +626,65 @@ ratio() { bl_ratio "$(med "$1")" "$(med "$2")" "${3:-2}"; }
 
 MAIN=$BL_WORK/table.tsv
 {
-    printf 'Measurement\tblindrelay\tcoturn 4.6.1\tblindrelay / coturn\n'
-    for size in 200 1200; do
+    printf 'Measurement\tblindrelay\t%s\tblindrelay / coturn\n' "$CT_NAME"
+    want ramp && for size in 200 1200; do
         for w in 1 2; do
             printf 'Highest rate < 0.1%% loss, %s B, %s worker%s (pkt/s)\t%s\t%s\t%s\n' "$size" "$w" \
                 "$([ "$w" = 1 ] || echo s)" "$(cell "ramp.blindrelay.$size.$w")" \
                 "$(cell "ramp.coturn.$size.$w")" "$(ratio "ramp.blindrelay.$size.$w" "ramp.coturn.$size.$w")"
         done
     done
-    for rate in 20000 10000; do
+    want cpu && for rate in 20000 10000; do
         printf 'Server CPU-s per million relayed packets at %s pkt/s\t%s\t%s\t%s\n' "$rate" \
             "$(cell "cpu.blindrelay.$rate" 2)" "$(cell "cpu.coturn.$rate" 2)" \
             "$(ratio "cpu.blindrelay.$rate" "cpu.coturn.$rate")"
     done
-    printf 'Server CPU-s per million relayed packets at 20000 pkt/s, 2 workers\t%s\t%s\t%s\n' \
+    want cpu && printf 'Server CPU-s per million relayed packets at 20000 pkt/s, 2 workers\t%s\t%s\t%s\n' \
         "$(cell cpu.blindrelay.20000.w2 2)" "$(cell cpu.coturn.20000.w2 2)" \
         "$(ratio cpu.blindrelay.20000.w2 cpu.coturn.20000.w2)"
-    printf 'Server CPU-s per million relayed packets at 20000 pkt/s, video frames (1200 B, 8 back to back)\t%s\t%s\t%s\n' \
+    want video && printf 'Server CPU-s per million relayed packets at 20000 pkt/s, video frames (1200 B, 8 back to back)\t%s\t%s\t%s\n' \
         "$(cell cpu.blindrelay.20000.video 2)" "$(cell cpu.coturn.20000.video 2)" \
         "$(ratio cpu.blindrelay.20000.video cpu.coturn.20000.video)"
-    printf 'The same with udp-gso false\t%s\t%s\t%s\n' \
+    want video && printf 'The same with udp-gso false\t%s\t%s\t%s\n' \
         "$(cell cpu.blindrelay-nogso.20000.video 2)" "$(cell cpu.coturn.20000.video 2)" \
         "$(ratio cpu.blindrelay-nogso.20000.video cpu.coturn.20000.video)"
-    for q in p50 p99 p999; do
+    want latency && for q in p50 p99 p999; do
         printf 'One-way latency %s at %s pkt/s (us)\t%s\t%s\t%s\n' "$q" "$LAT_RATE" \
             "$(cell "lat.blindrelay.$q")" "$(cell "lat.coturn.$q")" \
             "$(ratio "lat.blindrelay.$q" "lat.coturn.$q")"
     done
-    printf 'Allocation setups/s (churn, no failures)\t%s\t%s\t%s\n' "$(cell churn.blindrelay)" \
+    want churn && printf 'Allocation setups/s (churn, no failures)\t%s\t%s\t%s\n' "$(cell churn.blindrelay)" \
         "$(cell churn.coturn)" "$(ratio churn.blindrelay churn.coturn)"
-    printf 'Resident memory per idle allocation at %s (bytes)\t%s\t%s\t%s\n' "$IDLE_ALLOCS" \
+    want nat && printf 'Allocation setups/s from one address (busy NAT: REST credentials, Allocate + Refresh 0, %s in flight)\t%s\t%s\t%s\n' \
+        "$NAT_WINDOW" "$(cell nat.blindrelay)" "$(cell nat.coturn)" "$(ratio nat.blindrelay nat.coturn)"
+    want idle && printf 'Resident memory per idle allocation at %s (bytes)\t%s\t%s\t%s\n' "$IDLE_ALLOCS" \
         "$(cell idle.blindrelay)" "$(cell idle.coturn)" "$(ratio idle.blindrelay idle.coturn 3)"
-    printf 'File descriptors per idle allocation\t%s\t%s\t%s\n' "$(cell idle.blindrelay.fds 2)" \
+    want idle && printf 'File descriptors per idle allocation\t%s\t%s\t%s\n' "$(cell idle.blindrelay.fds 2)" \
         "$(cell idle.coturn.fds 2)" "$(ratio idle.blindrelay.fds idle.coturn.fds)"
-    printf 'User-space instructions per relayed packet (callgrind, %s pkt/s)\t%s\t%s\t%s\n' "$CG_RATE" \
+    want instr && printf 'User-space instructions per relayed packet (callgrind, %s pkt/s)\t%s\t%s\t%s\n' "$CG_RATE" \
         "$(cell instr.blindrelay)" "$(cell instr.coturn)" "$(ratio instr.blindrelay instr.coturn)"
+    if want flood; then
+        F="Flood while $PAIRS pairs relay $FLOOD_RATE pkt/s"
+        printf '%s: the calls'"'"' loss (%%)\t%s\t%s\t%s\n' "$F" "$(cell flood.blindrelay.loss 2)" \
+            "$(cell flood.coturn.loss 2)" "$(ratio flood.blindrelay.loss flood.coturn.loss)"
+        printf '%s: server VmRSS growth (MiB)\t%s\t%s\t%s\n' "$F" "$(cell flood.blindrelay.rss 1)" \
+            "$(cell flood.coturn.rss 1)" "$(ratio flood.blindrelay.rss flood.coturn.rss)"
+        printf '%s: answers per flood datagram\t%s\t%s\t%s\n' "$F" "$(cell flood.blindrelay.apr 3)" \
+            "$(cell flood.coturn.apr 3)" "$(ratio flood.blindrelay.apr flood.coturn.apr)"
+        printf '%s: answer bytes per flood byte\t%s\t%s\t%s\n' "$F" "$(cell flood.blindrelay.gain 3)" \
+            "$(cell flood.coturn.gain 3)" "$(ratio flood.blindrelay.gain flood.coturn.gain)"
+        printf '%s: flood datagrams/s sent\t%s\t%s\t%s\n' "$F" "$(cell flood.blindrelay.rate)" \
+            "$(cell flood.coturn.rate)" "$(ratio flood.blindrelay.rate flood.coturn.rate)"
+    fi
 } >"$MAIN"
 
 FWD=$BL_WORK/fwd.tsv
 {
-    printf 'Against the udp-forwarder ceiling (200 B, 50 pairs)\tblindrelay\tcoturn 4.6.1\tudp-forwarder\tblindrelay / forwarder\tcoturn / forwarder\n'
-    printf 'Highest rate < 0.1%% loss (pkt/s)\t%s\t%s\t%s\t%s\t%s\n' "$(cell ramp.blindrelay.200.1)" \
+    printf 'Against the udp-forwarder ceiling (200 B, 50 pairs)\tblindrelay\t%s\tudp-forwarder\tblindrelay / forwarder\tcoturn / forwarder\n' "$CT_NAME"
+    want ramp && printf 'Highest rate < 0.1%% loss (pkt/s)\t%s\t%s\t%s\t%s\t%s\n' "$(cell ramp.blindrelay.200.1)" \
         "$(cell ramp.coturn.200.1)" "$(cell ramp.forwarder.200.1)" \
         "$(ratio ramp.blindrelay.200.1 ramp.forwarder.200.1)" "$(ratio ramp.coturn.200.1 ramp.forwarder.200.1)"
-    for rate in 20000 10000; do
+    want cpu && for rate in 20000 10000; do
         printf 'CPU-s per million relayed packets at %s pkt/s\t%s\t%s\t%s\t%s\t%s\n' "$rate" \
             "$(cell "cpu.blindrelay.$rate" 2)" "$(cell "cpu.coturn.$rate" 2)" "$(cell "cpu.forwarder.$rate" 2)" \
             "$(ratio "cpu.blindrelay.$rate" "cpu.forwarder.$rate")" "$(ratio "cpu.coturn.$rate" "cpu.forwarder.$rate")"
@@ -548,13 +699,13 @@ rnum() { awk -v a="$(med "$1")" -v b="$(med "$2")" 'BEGIN { if (a != "" && b + 0
 
 GOALS=$BL_WORK/targets.tsv
 {
-    printf 'Target (issue 4)\tMeasured\tVerdict\n'
+    printf 'Target (issue 4; issue 8 where it says so)\tMeasured\tVerdict\n'
     r=$(rnum cpu.blindrelay.20000 cpu.coturn.20000)
     v=$(verdict "$(le "$r" 0.4)")
     [ "$(le "$r" 0.3)" = 1 ] && v="met, stretch met"
     [ "$(le "$r" 0.4)" = 1 ] && [ "$(le "$r" 0.3)" = 0 ] && v="met, stretch (0.3x) missed"
-    printf 'CPU per relayed packet at 20k pkt/s <= 0.4x coturn (stretch 0.3x)\t%sx\t%s\n' "$(bl_fmt "$r" 3)" "$v"
-    for size in 200 1200; do
+    want cpu && printf 'CPU per relayed packet at 20k pkt/s <= 0.4x coturn (stretch 0.3x)\t%sx\t%s\n' "$(bl_fmt "$r" 3)" "$v"
+    want ramp && for size in 200 1200; do
         for w in 1 2; do
             k=ramp.blindrelay.$size.$w
             r=$(rnum "$k" "ramp.coturn.$size.$w")
@@ -571,48 +722,66 @@ GOALS=$BL_WORK/targets.tsv
         done
     done
     r=$(rnum lat.blindrelay.p99 lat.coturn.p99)
-    printf 'p99 latency at half load <= coturn\t%sx (%s vs %s us)\t%s\n' "$(bl_fmt "$r" 2)" \
+    want latency && printf 'p99 latency at half load <= coturn\t%sx (%s vs %s us)\t%s\n' "$(bl_fmt "$r" 2)" \
         "$(bl_fmt "$(med lat.blindrelay.p99)")" "$(bl_fmt "$(med lat.coturn.p99)")" "$(verdict "$(le "$r" 1)")"
     m=$(med idle.blindrelay)
-    printf '<= 2 KiB user-space memory per idle allocation\t%s bytes (coturn %s)\t%s\n' "$(bl_fmt "$m")" \
+    want idle && printf '<= 2 KiB user-space memory per idle allocation\t%s bytes (coturn %s)\t%s\n' "$(bl_fmt "$m")" \
         "$(bl_fmt "$(med idle.coturn)")" "$(verdict "$(le "$m" 2048)")"
     r=$(rnum churn.blindrelay churn.coturn)
-    printf '>= 2x coturn allocation setup rate\t%sx\t%s\n' "$(bl_fmt "$r" 2)" "$(verdict "$(ge "$r" 2)")"
+    want churn && printf '>= 2x coturn allocation setup rate\t%sx\t%s\n' "$(bl_fmt "$r" 2)" "$(verdict "$(ge "$r" 2)")"
+    r=$(rnum nat.blindrelay nat.coturn)
+    want nat && printf '>= 2x coturn setups/s from one address (issue 8)\t%sx (%s vs %s)\t%s\n' "$(bl_fmt "$r" 2)" \
+        "$(bl_fmt "$(med nat.blindrelay)")" "$(bl_fmt "$(med nat.coturn)")" "$(verdict "$(ge "$r" 2)")"
+    if want flood; then
+        m=$(med flood.blindrelay.loss)
+        printf 'Flood: the calls lose < 1%% (issue 8)\t%s%% (coturn %s%%)\t%s\n' "$(bl_fmt "$m" 2)" \
+            "$(bl_fmt "$(med flood.coturn.loss)" 2)" "$(verdict "$(awk -v a="$m" 'BEGIN { print (a != "" && a + 0 < 1) }')")"
+        m=$(med flood.blindrelay.rss)
+        printf 'Flood: server VmRSS grows < 10 MiB (issue 8)\t%s MiB (coturn %s)\t%s\n' "$(bl_fmt "$m" 1)" \
+            "$(bl_fmt "$(med flood.coturn.rss)" 1)" "$(verdict "$(awk -v a="$m" 'BEGIN { print (a != "" && a + 0 < 10) }')")"
+    fi
     m=$(med instr.blindrelay)
-    printf '<= 1,000 user-space instructions per relayed packet\t%s (coturn %s)\t%s\n' "$(bl_fmt "$m")" \
+    want instr && printf '<= 1,000 user-space instructions per relayed packet\t%s (coturn %s)\t%s\n' "$(bl_fmt "$m")" \
         "$(bl_fmt "$(med instr.coturn)")" "$(verdict "$(le "$m" 1000)")"
 } >"$GOALS"
 
 NOTES=$BL_WORK/notes.txt
 {
-    for size in 200 1200; do
+    want ramp && for size in 200 1200; do
         for w in 1 2; do
             for kind in blindrelay coturn; do
                 echo "ramp $size B, $w worker(s), $kind: ${N[ramp.$kind.$size.$w]:-}"
             done
         done
     done
-    echo "ramp 200 B, udp-forwarder: ${N[ramp.forwarder.200.1]:-}"
-    for rate in 20000 10000; do
+    want ramp && echo "ramp 200 B, udp-forwarder: ${N[ramp.forwarder.200.1]:-}"
+    want cpu && for rate in 20000 10000; do
         for kind in blindrelay coturn forwarder; do
             echo "CPU at $rate pkt/s, $kind: server CPU $(cell "cpu.$kind.$rate.pct" 1)% of a core, loss $(cell "cpu.$kind.$rate.loss" 4)% ${N[cpu.$kind.$rate]:-}"
         done
     done
-    for kind in blindrelay coturn; do
+    want cpu && for kind in blindrelay coturn; do
         echo "CPU at 20000 pkt/s, 2 workers, $kind: server CPU $(cell "cpu.$kind.20000.w2.pct" 1)% of a core, loss $(cell "cpu.$kind.20000.w2.loss" 4)% ${N[cpu.$kind.20000.w2]:-}"
     done
-    for kind in blindrelay blindrelay-nogso coturn; do
+    want video && for kind in blindrelay blindrelay-nogso coturn; do
         echo "CPU at 20000 pkt/s, video frames, $kind: server CPU $(cell "cpu.$kind.20000.video.pct" 1)% of a core, loss $(cell "cpu.$kind.20000.video.loss" 4)% ${N[cpu.$kind.20000.video]:-}"
     done
-    for kind in blindrelay coturn; do
+    want latency && for kind in blindrelay coturn; do
         echo "latency $kind: loss $(cell "lat.$kind.loss" 4)% ${N[lat.$kind]:-}"
     done
-    for kind in blindrelay coturn; do
+    want churn && for kind in blindrelay coturn; do
         echo "churn $kind: ${N[churn.$kind]:-}"
     done
-    for kind in blindrelay coturn; do
+    want nat && for kind in blindrelay coturn; do
+        echo "setups from one address, $kind: ${N[nat.$kind]:-}"
+    done
+    want idle && for kind in blindrelay coturn; do
         echo "idle $kind: VmRSS at ${IDLE_ALLOCS} allocations $(cell "idle.$kind.rss") kB ${N[idle.$kind]:-}"
     done
+    want flood && for kind in blindrelay coturn; do
+        echo "flood $kind: ${N[flood.$kind]:-}"
+    done
+    true
 } >"$NOTES"
 
 # text: aligned columns; md: a markdown table
@@ -623,13 +792,13 @@ render_md() { awk -F'\t' '{ s = "|"; for (i = 1; i <= NF; i++) s = s " " $i " |"
     if (NR == 1) { s = "|"; for (i = 1; i <= NF; i++) s = s (i == 1 ? " --- |" : " ---: |"); print s } }' "$1"; }
 
 SERVER_BR="taskset -c 0 blindrelay --listen 127.0.0.1:PORT --user u:p --realm test --allow-peer 127.0.0.0/8 --relay-ip 127.0.0.1 --relay-ports 40000-60999 --threads N --admin-listen \"\""
-SERVER_CT="taskset -c 0 turnserver -n --log-file=stdout --simple-log --no-cli --no-tls --no-dtls --listening-ip=127.0.0.1 --listening-port=PORT --relay-ip=127.0.0.1 --min-port=40000 --max-port=60999 --realm=test --user=u:p --lt-cred-mech --allow-loopback-peers --relay-threads=N --no-tcp-relay >/dev/null"
+SERVER_CT="taskset -c 0 $BL_COTURN -n --log-file=stdout --simple-log --no-cli --no-tls --no-dtls --listening-ip=127.0.0.1 --listening-port=PORT --relay-ip=127.0.0.1 --min-port=40000 --max-port=60999 --realm=test --user=u:p --lt-cred-mech --allow-loopback-peers --relay-threads=N --no-tcp-relay >/dev/null"
 SERVER_FW="taskset -c 0 udp-forwarder --listen 127.0.0.1:PORT --duration 900"
 
 header() {
-    echo "blindrelay vs coturn $(turnserver --version 2>/dev/null | head -1), $(date -u +%Y-%m-%dT%H:%MZ)"
+    echo "blindrelay vs $CT_NAME ($BL_COTURN), $(date -u +%Y-%m-%dT%H:%MZ)"
     echo "machine: $(nproc) CPUs, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), kernel $(uname -r)"
-    echo "command: tests/bench/run_benchmark.sh$([ "$QUICK" = 1 ] && echo " --quick") (rounds $ROUNDS), run time $((ELAPSED / 60)) min $((ELAPSED % 60)) s"
+    echo "command: tests/bench/run_benchmark.sh $ARGS (rounds $ROUNDS), run time $((ELAPSED / 60)) min $((ELAPSED % 60)) s"
     echo "load average at start $LOAD0, at end $LOAD1"
     echo "cells: median of the rounds (each round's value); servers alternate within each round"
 }
@@ -640,12 +809,16 @@ commands() {
     echo "  (the video row's udp-gso false line: the same with --udp-gso false)"
     echo "  $SERVER_CT"
     echo "  $SERVER_FW"
+    echo "  (the nat row: both servers with TURN REST credentials instead of u:p: blindrelay --auth-secret S,"
+    echo "   coturn --use-auth-secret --static-auth-secret=S instead of --user=u:p --lt-cred-mech)"
     echo "load (core 1; the server's address replaces PORT):"
-    for k in ramp.200 ramp.1200 cpu.20000 cpu.10000 cpu.20000.video lat churn idle cg.$CG_SHORT cg.$CG_LONG; do
+    for k in ramp.200 ramp.1200 cpu.20000 cpu.10000 cpu.20000.video lat churn nat idle flood cg.$CG_SHORT cg.$CG_LONG; do
         [ -n "${CMD[$k]:-}" ] && echo "  $k: ${CMD[$k]}"
     done
     echo "  (ramp and cpu rows were also run with --raw-forwarder 127.0.0.1:PORT against udp-forwarder;"
     echo "   the 1200 B ramp with --size 1200; churn --rate R rises through: $CHURN_RATES)"
+    echo "  (flood: the bench's flood thread binds UDP ports 10000-10063 on the wildcard address and sends"
+    echo "   to the server only, from random sources in 127.1.0.0-127.254.255.255)"
 }
 
 {
@@ -654,8 +827,10 @@ commands() {
     echo
     render_text "$MAIN"
     echo
-    render_text "$FWD"
-    echo
+    if [ "$(wc -l <"$FWD")" -gt 1 ]; then
+        render_text "$FWD"
+        echo
+    fi
     render_text "$GOALS"
     echo
     cat "$NOTES"
@@ -671,8 +846,10 @@ if [ -n "$MARKDOWN" ]; then
         echo
         render_md "$MAIN"
         echo
-        render_md "$FWD"
-        echo
+        if [ "$(wc -l <"$FWD")" -gt 1 ]; then
+            render_md "$FWD"
+            echo
+        fi
         render_md "$GOALS"
         echo
         echo "### Per-run notes"
