@@ -274,6 +274,8 @@ static enum turn_verdict on_binding(struct request *req)
     return reply_finish(req);
 }
 
+/* on_request lets Refresh, CreatePermission and ChannelBind through only
+ * with an allocation. */
 static enum turn_verdict dispatch(struct request *req, struct turn_alloc *alloc)
 {
     if (alloc && (req->auth->key_len != alloc->key_len ||
@@ -287,8 +289,10 @@ static enum turn_verdict dispatch(struct request *req, struct turn_alloc *alloc)
         return handle_refresh(req, alloc);
     case TURN_CREATE_PERMISSION:
         return handle_create_permission(req, alloc);
-    default:
+    case TURN_CHANNEL_BIND:
         return handle_channel_bind(req, alloc);
+    default:
+        return reply_error(req, 400);
     }
 }
 
