@@ -18,11 +18,11 @@ static const char *const drop_names[TURN_DROP_COUNT] = {
     [TURN_DROP_MALFORMED] = "malformed",         [TURN_DROP_NO_ALLOCATION] = "no_allocation",
     [TURN_DROP_NO_PERMISSION] = "no_permission", [TURN_DROP_POLICY] = "policy",
     [TURN_DROP_UNEXPECTED] = "unexpected",       [TURN_DROP_BUFFER_FULL] = "buffer_full",
-    [TURN_DROP_BANDWIDTH] = "bandwidth",
+    [TURN_DROP_BANDWIDTH] = "bandwidth",         [TURN_DROP_OVERSIZED] = "oversized",
 };
 static const char *const stream_names[2] = {"tcp", "tls"};
 
-_Static_assert(TURN_DROP_COUNT == 7, "a drop reason without a label value");
+_Static_assert(TURN_DROP_COUNT == 8, "a drop reason without a label value");
 _Static_assert(TURN_STATS_TRANSPORTS == 3, "a transport without a label value");
 
 /* A bounded writer: once full it stays full and writes nothing more. */
@@ -126,6 +126,10 @@ static void requests(struct out *o, const struct turn_stats *t)
     single(o, "blindrelay_rate_limited_total", "counter",
            "Unauthenticated UDP requests left unanswered by unauth-rate (reflection guard).",
            t->rate_limited);
+    single(o, "blindrelay_auth_key_tries_total", "counter",
+           "Credentials tried on requests: each one key derivation and one MESSAGE-INTEGRITY "
+           "HMAC (at most one per auth-secret, or one for a static user, per request).",
+           t->auth_key_tries);
 }
 
 static void traffic(struct out *o, const struct turn_stats *t)

@@ -36,7 +36,7 @@ static const struct br_key keys[] = {
     {"max-port", BR_T_PORT, OFF(relay_port_max), 0, 1024, 65535, 0, "",
      "upper end of relay-ports (coturn's name)"},
     {"realm", BR_T_REALM, OFF(realm), 0, 0, 0, 0, "blindrelay",
-     "REALM sent to clients: 1 to 127 printable ASCII characters"},
+     "REALM sent to clients: 1 to 32 printable ASCII characters"},
     {"auth-secret", BR_T_SECRET, OFF(secrets), 0, 0, 0, 0, "",
      "shared secret of TURN REST API credentials; repeatable (all are accepted)"},
     {"auth-secret-file", BR_T_SECRET_FILE, OFF(secrets), 0, 0, 0, 0, "",

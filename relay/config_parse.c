@@ -11,6 +11,8 @@
 
 #include <openssl/crypto.h>
 
+#include "turn/auth.h"
+
 #define QUOTE_MAX 72
 
 int br_cfg_fail(const struct br_parse *p, const char *fmt, ...)
@@ -241,8 +243,12 @@ static int set_realm(const struct br_parse *p, const struct br_key *k, const cha
     char *dst = br_cfg_field(p->cfg, k->off);
     size_t n = strlen(val);
 
-    if (n == 0 || n > 127) {
-        return br_cfg_fail(p, "must be 1 to 127 characters long");
+    /* the 401 challenge carries it and must stay within 4x of the request */
+    if (n == 0 || n > TURN_REALM_MAX) {
+        return br_cfg_fail(p,
+                           "must be 1 to %d characters long (the challenge that carries it must "
+                           "stay within 4x of a client's first Allocate)",
+                           TURN_REALM_MAX);
     }
     for (size_t i = 0; i < n; i++) {
         if (val[i] < 0x20 || val[i] > 0x7e || val[i] == '"' || val[i] == '\\') {

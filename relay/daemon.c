@@ -30,6 +30,7 @@ struct daemon {
     struct rules_box rules;
     unsigned long fd_limit;
     struct turn_quota *quota;
+    struct turn_ratelimit *unauth_limit; /* one for all workers: threads do not multiply it */
     struct worker **workers;
     unsigned n_workers;
     struct admin *admin;
@@ -187,7 +188,8 @@ static void build_rules(struct daemon *d)
         br_fatal("%s", err);
     }
     d->env.rules = &d->rules;
-    if (turn_quota_new(&d->quota, cfg->total_quota, cfg->user_quota) < 0) {
+    if (turn_quota_new(&d->quota, cfg->total_quota, cfg->user_quota) < 0 ||
+        turn_ratelimit_new(&d->unauth_limit, cfg->unauth_rate) < 0) {
         br_fatal("out of memory");
     }
 }
@@ -216,7 +218,7 @@ struct daemon *daemon_new(const struct br_config *cfg, int argc, char **argv)
         .max_permissions = cfg->max_permissions,
         .max_channels = cfg->max_channels,
         .rfc5766_channels = cfg->rfc5766_channels,
-        .unauth_rate = cfg->unauth_rate,
+        .unauth_limit = d->unauth_limit,
         .max_bps = cfg->max_bps,
         .alternates = cfg->alternates,
         .n_alternates = cfg->n_alternates,
@@ -551,6 +553,7 @@ void daemon_free(struct daemon *d)
     conn_limit_free(d->env.conn_limit);
     tls_store_free(d->env.tls);
     turn_quota_free(d->quota);
+    turn_ratelimit_free(d->unauth_limit);
     rules_free(&d->rules.current);
     pthread_mutex_destroy(&d->rules.lock);
     free(d);

@@ -205,6 +205,21 @@ const char *turn_auth_realm(const struct turn_auth *auth)
     return auth->realm;
 }
 
+/* The challenge of the longest realm must stay within TURN_UNAUTH_GAIN
+ * (4x) of the smallest Allocate a client sends: header and
+ * REQUESTED-TRANSPORT, 28 bytes. 20 header + 8 ERROR-CODE (no reason) +
+ * REALM + NONCE + PASSWORD-ALGORITHMS. */
+#define PAD4(n) (((n) + 3) / 4 * 4)
+#define CHALLENGE_ATTRS(realm_len)                                                                 \
+    (4 + PAD4(realm_len) + 4 + PAD4(TURN_NONCE_LEN) + 4 + sizeof(our_pw_algs))
+_Static_assert(20 + 8 + CHALLENGE_ATTRS(TURN_REALM_MAX) <= 4 * 28,
+               "a 401 to a 28-byte Allocate would exceed 4x: shorten TURN_REALM_MAX");
+
+size_t turn_auth_challenge_len(const struct turn_auth *auth)
+{
+    return CHALLENGE_ATTRS(auth->realm_len);
+}
+
 size_t turn_auth_nonce(const struct turn_auth *auth, const union turn_addr *client, uint64_t now,
                        char *out)
 {
@@ -267,6 +282,7 @@ struct auth_req {
 static bool try_key(const struct auth_req *req, const uint8_t *key, size_t key_len,
                     struct turn_auth_result *res)
 {
+    res->tries++;
     if (key_len == 0 || stun_msg_check_integrity(req->msg, req->mi_type, key, key_len) != 0) {
         return false;
     }
@@ -284,16 +300,16 @@ static bool check_user(const struct auth_user *u, const struct auth_req *req,
     return try_key(req, u->key_md5, MD5_KEY_LEN, res);
 }
 
-static bool check_static(const struct turn_auth *auth, const struct auth_req *req,
-                         struct turn_auth_result *res)
+/* The static user of this name, or NULL. */
+static const struct auth_user *find_static(const struct turn_auth *auth, const struct auth_req *req)
 {
     for (size_t i = 0; i < auth->n_users; i++) {
         const struct auth_user *u = &auth->users[i];
         if (u->name_len == req->user_len && memcmp(u->name, req->user, req->user_len) == 0) {
-            return check_user(u, req, res);
+            return u;
         }
     }
-    return false;
+    return NULL;
 }
 
 /* "<digits>" or "<digits>:<anything>" -> expiry; false if not REST-shaped. */
@@ -381,7 +397,10 @@ static int check_credentials(const struct turn_auth *auth, struct auth_req *req,
     req->user_len = uname->len;
     res->username = req->user;
     res->username_len = req->user_len;
-    if (check_static(auth, req, res) || check_rest(auth, req, now, res)) {
+    /* a static user's name is tried only as that user: one key, never
+     * every secret as well */
+    const struct auth_user *u = find_static(auth, req);
+    if (u ? check_user(u, req, res) : check_rest(auth, req, now, res)) {
         return 0;
     }
     return 401;

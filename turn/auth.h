@@ -11,7 +11,9 @@
 
 #define TURN_AUTH_MAX_KEY 32 /* SHA-256 key; MD5 keys are 16 */
 #define TURN_NONCE_MAX 64    /* characters, without terminator */
-#define TURN_REALM_MAX 127
+/* Longest realm: a 401 to a 28-byte Allocate stays within 4x (see
+ * turn_auth_challenge_len). */
+#define TURN_REALM_MAX 32
 
 struct turn_auth;
 
@@ -55,6 +57,7 @@ struct turn_auth_result {
     const uint8_t *username;        /* borrowed from the request (from auth when the
                                        request named a static user by USERHASH) */
     size_t username_len;
+    unsigned tries; /* keys derived and checked (one MESSAGE-INTEGRITY HMAC each) */
 };
 
 /* Checks a request per RFC 8489 9.2.4: no integrity -> 401; integrity
@@ -64,10 +67,18 @@ struct turn_auth_result {
  * it -> 400; another realm, unknown user, expired REST username or wrong
  * integrity -> 401. USERHASH is resolved for static users only.
  * MESSAGE-INTEGRITY-SHA256 is checked when present, else MESSAGE-INTEGRITY.
- * A REST username "<unix-expiry>" or "<unix-expiry>:<id>" is tried against
- * every secret. On success fills key/integrity_attr for the response. */
+ * A username that names a static user is tried as that user only; else a
+ * REST username "<unix-expiry>" or "<unix-expiry>:<id>" that has not
+ * expired is tried against every secret. So a request costs one nonce
+ * HMAC and at most max(1, n_secrets) tries (res->tries), each a key
+ * derivation (for REST an HMAC-SHA1 and a digest) and one integrity HMAC.
+ * On success fills key/integrity_attr for the response. */
 void turn_auth_check(const struct turn_auth *auth, const struct stun_msg *msg,
                      const union turn_addr *client, uint64_t now, struct turn_auth_result *res);
+
+/* Bytes the challenge attributes (REALM, NONCE, PASSWORD-ALGORITHMS) add
+ * to an error response. */
+size_t turn_auth_challenge_len(const struct turn_auth *auth);
 
 /* Appends REALM, NONCE (fresh for client) and PASSWORD-ALGORITHMS: what a
  * 401 or 438 response carries. If OpenSSL fails, sets b->err (-EIO). */

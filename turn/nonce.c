@@ -1,12 +1,15 @@
 /* Stateless nonces (RFC 8489 9.2, security feature set of 18.1):
  *
  *   "obMatJos2"  "gAAA"            base64url( ts | mac )
- *    cookie      feature set        ts:  8 bytes, big-endian seconds
+ *    cookie      feature set        ts:  4 bytes, big-endian seconds (to 2106)
  *                0x800000: bit 0    mac: HMAC-SHA256(key, ts | family | ip),
- *                password algs           first 16 bytes
+ *                password algs           first 8 bytes
  *
- * 13 + 32 = 45 characters. The port is left out of the MAC: a client behind
- * a NAT that rebinds keeps its nonce; a client at another IP does not. */
+ * 13 + 16 = 29 characters (32 on the wire with padding): short, because
+ * it is in the one answer a forged Allocate draws (the 401), which must
+ * stay within 4x of the request. A forger must guess 64 bits of MAC per
+ * try, online. The port is left out of the MAC: a client behind a NAT that
+ * rebinds keeps its nonce; a client at another IP does not. */
 #include "nonce.h"
 
 #include <openssl/crypto.h>
@@ -18,12 +21,13 @@
 
 #define NONCE_COOKIE "obMatJos2gAAA"
 #define NONCE_COOKIE_LEN 13
-#define NONCE_TS_LEN 8
-#define NONCE_MAC_LEN 16
-#define NONCE_RAW_LEN (NONCE_TS_LEN + NONCE_MAC_LEN) /* 24 bytes: 32 base64 chars, no padding */
-#define NONCE_B64_LEN 32
+#define NONCE_TS_LEN 4
+#define NONCE_MAC_LEN 8
+#define NONCE_RAW_LEN (NONCE_TS_LEN + NONCE_MAC_LEN) /* 12 bytes: 16 base64 chars, no padding */
+#define NONCE_B64_LEN 16
 #define NONCE_LEN (NONCE_COOKIE_LEN + NONCE_B64_LEN)
 
+_Static_assert(NONCE_LEN == TURN_NONCE_LEN, "TURN_NONCE_LEN is not the nonce's length");
 _Static_assert(NONCE_LEN <= TURN_NONCE_MAX, "nonce longer than TURN_NONCE_MAX");
 _Static_assert(NONCE_RAW_LEN % 3 == 0, "base64 of the nonce must need no padding");
 
@@ -63,6 +67,7 @@ size_t turn_nonce_make(const uint8_t key[TURN_NONCE_KEY_LEN], const union turn_a
     uint8_t raw[NONCE_RAW_LEN];
     unsigned char b64[NONCE_B64_LEN + 1];
 
+    /* seconds since 1970 fit 32 bits until 2106 */
     for (int i = 0; i < NONCE_TS_LEN; i++) {
         raw[i] = (uint8_t)(now >> (8 * (NONCE_TS_LEN - 1 - i)));
     }

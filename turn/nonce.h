@@ -11,6 +11,7 @@
 #include "addr.h"
 
 #define TURN_NONCE_KEY_LEN 32
+#define TURN_NONCE_LEN 29 /* characters: cookie 13, timestamp and MAC 16 */
 #define TURN_NONCE_SKEW 2 /* seconds a timestamp may lie in the future */
 
 /* Writes the nonce for client's IP (the port is ignored; IPv4-mapped IPv6

@@ -1,23 +1,28 @@
-/* Token buckets per source prefix in a fixed, keyed table. */
+/* Token buckets per source prefix in a fixed, keyed table shared by all
+ * workers. Each bucket is one atomic word, updated by compare-and-swap:
+ *
+ *    63             32 31              0
+ *   +-----------------+-----------------+
+ *   |     tokens      |  last + 1 (s)   |   0: never used (a full burst)
+ *   +-----------------+-----------------+
+ *
+ * Refill adds rate tokens per second up to the burst; earned tokens above
+ * the burst are kept but never refilled. */
 #include "ratelimit.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/rand.h>
 
-#define SLOTS 4096
-
-struct bucket {
-    uint32_t tokens;
-    uint64_t last; /* seconds */
-};
+#define SLOTS 16384
 
 struct turn_ratelimit {
-    uint32_t rate, burst;
+    _Atomic uint32_t rate;
     uint64_t seed;
-    struct bucket buckets[SLOTS];
+    _Atomic uint64_t slots[SLOTS];
 };
 
 int turn_ratelimit_new(struct turn_ratelimit **out, uint32_t rate)
@@ -30,8 +35,7 @@ int turn_ratelimit_new(struct turn_ratelimit **out, uint32_t rate)
     if (RAND_bytes((unsigned char *)&rl->seed, sizeof(rl->seed)) != 1) {
         rl->seed = 0x2545F4914F6CDD1Dull;
     }
-    rl->rate = rate;
-    rl->burst = rate > UINT32_MAX / 2 ? UINT32_MAX : 2 * rate;
+    atomic_init(&rl->rate, rate);
     *out = rl;
     return 0;
 }
@@ -41,36 +45,112 @@ void turn_ratelimit_free(struct turn_ratelimit *rl)
     free(rl);
 }
 
+void turn_ratelimit_set_rate(struct turn_ratelimit *rl, uint32_t rate)
+{
+    atomic_store_explicit(&rl->rate, rate, memory_order_relaxed);
+}
+
 /* The prefix one network (or one attacker) controls: /24 or /48. */
-static unsigned slot_of(const struct turn_ratelimit *rl, const union turn_addr *src)
+static _Atomic uint64_t *slot_of(struct turn_ratelimit *rl, const union turn_addr *src)
 {
     union turn_addr p = *src;
 
+    turn_addr_canonical(&p);
     turn_addr_set_port(&p, 0);
     if (p.sa.sa_family == AF_INET6) {
         memset(&p.in6.sin6_addr.s6_addr[6], 0, 10);
+        p.in6.sin6_flowinfo = 0;
+        p.in6.sin6_scope_id = 0;
     } else {
         p.in4.sin_addr.s_addr &= htonl(0xFFFFFF00u);
     }
-    return turn_addr_hash(&p, rl->seed) % SLOTS;
+    return &rl->slots[turn_addr_hash(&p, rl->seed) % SLOTS];
+}
+
+struct bucket {
+    uint64_t tokens;
+    uint32_t last;
+};
+
+static uint64_t burst_of(uint32_t rate)
+{
+    uint64_t burst = 2 * (uint64_t)rate;
+
+    return burst > UINT32_MAX ? UINT32_MAX : burst;
+}
+
+/* The bucket as of now: refilled for the seconds since its last use. A
+ * reading from a worker whose clock is behind refills nothing. */
+static struct bucket bucket_at(uint64_t word, uint64_t now, uint32_t rate)
+{
+    struct bucket b = {.tokens = word >> 32, .last = (uint32_t)now};
+    uint64_t burst = burst_of(rate);
+    int32_t elapsed;
+
+    if (word == 0) {
+        b.tokens = burst;
+        return b;
+    }
+    elapsed = (int32_t)((uint32_t)now - ((uint32_t)word - 1));
+    if (elapsed <= 0) {
+        b.last = (uint32_t)word - 1;
+        return b;
+    }
+    if (b.tokens < burst) {
+        uint64_t refill = (uint64_t)elapsed * rate;
+        b.tokens = refill >= burst - b.tokens ? burst : b.tokens + refill;
+    }
+    return b;
+}
+
+static uint64_t word_of(struct bucket b)
+{
+    return b.tokens << 32 | (uint32_t)(b.last + 1);
 }
 
 bool turn_ratelimit_allow(struct turn_ratelimit *rl, const union turn_addr *src, uint64_t now)
 {
-    struct bucket *b;
+    uint32_t rate = atomic_load_explicit(&rl->rate, memory_order_relaxed);
+    _Atomic uint64_t *slot;
+    uint64_t old;
+    struct bucket b;
 
-    if (!rl->rate) {
+    if (!rate) {
         return true;
     }
-    b = &rl->buckets[slot_of(rl, src)];
-    if (now > b->last) {
-        uint64_t refill = (now - b->last) * rl->rate;
-        b->tokens = refill >= rl->burst - b->tokens ? rl->burst : b->tokens + (uint32_t)refill;
-        b->last = now;
-    }
-    if (!b->tokens) {
-        return false;
-    }
-    b->tokens--;
+    slot = slot_of(rl, src);
+    old = atomic_load_explicit(slot, memory_order_relaxed);
+    do {
+        b = bucket_at(old, now, rate);
+        if (!b.tokens) {
+            return false;
+        }
+        b.tokens--;
+    } while (!atomic_compare_exchange_weak_explicit(slot, &old, word_of(b), memory_order_relaxed,
+                                                    memory_order_relaxed));
     return true;
+}
+
+void turn_ratelimit_credit(struct turn_ratelimit *rl, const union turn_addr *src, uint64_t now)
+{
+    uint32_t rate = atomic_load_explicit(&rl->rate, memory_order_relaxed);
+    uint64_t cap = burst_of(rate) * TURN_RATELIMIT_EARN_FACTOR;
+    _Atomic uint64_t *slot;
+    uint64_t old;
+    struct bucket b;
+
+    if (!rate) {
+        return;
+    }
+    cap = cap > UINT32_MAX ? UINT32_MAX : cap;
+    slot = slot_of(rl, src);
+    old = atomic_load_explicit(slot, memory_order_relaxed);
+    do {
+        b = bucket_at(old, now, rate);
+        if (b.tokens >= cap) {
+            return;
+        }
+        b.tokens = cap - b.tokens < TURN_RATELIMIT_CREDIT ? cap : b.tokens + TURN_RATELIMIT_CREDIT;
+    } while (!atomic_compare_exchange_weak_explicit(slot, &old, word_of(b), memory_order_relaxed,
+                                                    memory_order_relaxed));
 }

@@ -22,11 +22,6 @@ int turn_server_new(struct turn_server **out, const struct turn_server_config *c
         free(s);
         return -ENOMEM;
     }
-    if (turn_ratelimit_new(&s->unauth_limit, cfg->unauth_rate) < 0) {
-        turn_alloc_table_free(s->table);
-        free(s);
-        return -ENOMEM;
-    }
     *out = s;
     return 0;
 }
@@ -53,7 +48,6 @@ void turn_server_free(struct turn_server *server)
 
     turn_alloc_sweep(server->table, UINT64_MAX, release_cb, &sw, &counts);
     turn_alloc_table_free(server->table);
-    turn_ratelimit_free(server->unauth_limit);
     free(server);
 }
 
@@ -151,7 +145,8 @@ static bool unauth_answer_allowed(struct request *req)
     struct turn_server *s = req->server;
 
     if ((req->auth && req->auth->key_len) || req->tuple->transport != TURN_TRANSPORT_UDP ||
-        turn_ratelimit_allow(s->unauth_limit, &req->tuple->client, req->now.mono)) {
+        !s->cfg.unauth_limit ||
+        turn_ratelimit_allow(s->cfg.unauth_limit, &req->tuple->client, req->now.mono)) {
         return true;
     }
     s->stats.rate_limited++;
@@ -159,7 +154,10 @@ static bool unauth_answer_allowed(struct request *req)
 }
 
 /* Starts an error response with this code, unless the answer is
- * rate-limited (then false: nothing to send). */
+ * rate-limited (then false: nothing to send). A challenge (401, 438) has an
+ * empty reason phrase (RFC 8489 14.8 allows any): it is the one answer a
+ * forged Allocate can draw, so every byte of it counts against the 4x
+ * bound (see challenge_fits). */
 static bool error_start(struct request *req, int code)
 {
     const struct stun_msg *msg = req->msg;
@@ -169,14 +167,36 @@ static bool error_start(struct request *req, int code)
     }
     turn_stats_error(&req->server->stats, code);
     stun_build_start(&req->b, req->reply->buf, TURN_REPLY_MAX, msg->method, STUN_ERROR, msg->tid);
-    stun_build_error(&req->b, code);
+    if (code == 401 || code == 438) {
+        const uint8_t v[4] = {0, 0, (uint8_t)(code / 100), (uint8_t)(code % 100)};
+        stun_build_attr(&req->b, STUN_ATTR_ERROR_CODE, v, sizeof(v));
+    } else {
+        stun_build_error(&req->b, code);
+    }
     return true;
+}
+
+/* No reflection gain: a challenge is sent only when it is at most
+ * TURN_UNAUTH_GAIN times the request. Every real client's Allocate (28
+ * bytes with REQUESTED-TRANSPORT) passes with any realm the configuration
+ * accepts (turn/auth.c asserts it); a bare 20-byte request does not. */
+static bool challenge_fits(const struct request *req)
+{
+    size_t len = STUN_HEADER_LEN + 8 + turn_auth_challenge_len(req->server->cfg.auth);
+
+    if (stun_msg_find(req->msg, STUN_ATTR_FINGERPRINT)) {
+        len += 8;
+    }
+    return len <= TURN_UNAUTH_GAIN * req->msg->len;
 }
 
 enum turn_verdict reply_error(struct request *req, int code)
 {
     const struct stun_msg *msg = req->msg;
 
+    if ((code == 401 || code == 438) && !challenge_fits(req)) {
+        code = 400;
+    }
     if (!error_start(req, code)) {
         return TURN_DROP;
     }
@@ -196,12 +216,12 @@ enum turn_verdict reply_error(struct request *req, int code)
  * without REALM or NONCE, so that the client starts afresh there (browsers
  * carry a NONCE from a 300 over to the alternate, which would not know it).
  * Returns NULL when the request is not redirected. */
-static const union turn_addr *alternate_for(const struct request *req)
+static const union turn_addr *alternate_for(const struct request *req,
+                                            const struct turn_alloc *alloc)
 {
     const struct turn_server *s = req->server;
 
-    if (!s->draining || req->msg->method != TURN_ALLOCATE ||
-        turn_alloc_find(s->table, req->tuple)) {
+    if (!s->draining || req->msg->method != TURN_ALLOCATE || alloc) {
         return NULL;
     }
     for (size_t i = 0; i < s->cfg.n_alternates; i++) {
@@ -256,11 +276,10 @@ static enum turn_verdict on_binding(struct request *req)
     return reply_finish(req);
 }
 
-static enum turn_verdict dispatch(struct request *req)
+/* on_request lets Refresh, CreatePermission and ChannelBind through only
+ * with an allocation. */
+static enum turn_verdict dispatch(struct request *req, struct turn_alloc *alloc)
 {
-    struct turn_server *s = req->server;
-    struct turn_alloc *alloc = turn_alloc_find(s->table, req->tuple);
-
     if (alloc && (req->auth->key_len != alloc->key_len ||
                   CRYPTO_memcmp(req->auth->key, alloc->key, alloc->key_len) != 0)) {
         return reply_error(req, 441); /* RFC 8656 5: same credentials as the allocation */
@@ -269,55 +288,82 @@ static enum turn_verdict dispatch(struct request *req)
     case TURN_ALLOCATE:
         return handle_allocate(req, alloc);
     case TURN_REFRESH:
-        return alloc ? handle_refresh(req, alloc) : reply_error(req, 437);
+        return handle_refresh(req, alloc);
     case TURN_CREATE_PERMISSION:
-        return alloc ? handle_create_permission(req, alloc) : reply_error(req, 437);
+        return handle_create_permission(req, alloc);
     case TURN_CHANNEL_BIND:
-        return alloc ? handle_channel_bind(req, alloc) : reply_error(req, 437);
+        return handle_channel_bind(req, alloc);
     default:
         return reply_error(req, 400);
     }
 }
 
+/* Checks the credentials (a few HMACs), credits the sender's prefix when
+ * they pass, then dispatches. */
+static enum turn_verdict authenticate(struct request *req, struct turn_alloc *alloc)
+{
+    struct turn_server *s = req->server;
+    struct turn_auth_result auth;
+    enum turn_verdict v;
+
+    turn_auth_check(s->cfg.auth, req->msg, &req->tuple->client, req->now.wall, &auth);
+    s->stats.auth_key_tries += auth.tries;
+    if (auth.code) {
+        return reply_error(req, auth.code);
+    }
+    if (s->cfg.unauth_limit) {
+        /* it received our nonce: its prefix earns answers */
+        turn_ratelimit_credit(s->cfg.unauth_limit, &req->tuple->client, req->now.mono);
+    }
+    req->auth = &auth;
+    v = dispatch(req, alloc);
+    OPENSSL_cleanse(auth.key, sizeof(auth.key));
+    return v;
+}
+
+/* Everything cheap comes first, so that a request costs HMACs only when it
+ * could lead somewhere: oversized requests and requests other than
+ * Allocate from a tuple without an allocation are dropped (no client sends
+ * them; an answer would only feed a reflection), an Allocate without
+ * REQUESTED-TRANSPORT gets a short 400 instead of a challenge. */
 static enum turn_verdict on_request(struct request *req)
 {
-    struct turn_auth_result auth;
+    struct turn_server *s = req->server;
+    struct turn_alloc *alloc = turn_alloc_find(s->table, req->tuple);
     const union turn_addr *alternate;
 
-    req->server->stats.requests++;
+    s->stats.requests++;
+    if (!alloc && req->msg->len > TURN_UNALLOCATED_REQUEST_MAX) {
+        s->stats.dropped[TURN_DROP_OVERSIZED]++;
+        return TURN_DROP;
+    }
     if (req->msg->n_unknown) {
         return reply_error(req, 420);
     }
-    if (req->msg->method == STUN_BINDING) {
-        return on_binding(req);
-    }
     switch (req->msg->method) {
+    case STUN_BINDING:
+        return on_binding(req);
     case TURN_ALLOCATE:
+        break;
     case TURN_REFRESH:
     case TURN_CREATE_PERMISSION:
     case TURN_CHANNEL_BIND:
+        if (!alloc) {
+            s->stats.dropped[TURN_DROP_NO_ALLOCATION]++;
+            return TURN_DROP;
+        }
         break;
     default:
         return reply_error(req, 400);
     }
-    if ((alternate = alternate_for(req))) {
+    if ((alternate = alternate_for(req, alloc))) {
         return reply_alternate(req, alternate);
     }
-    turn_auth_check(req->server->cfg.auth, req->msg, &req->tuple->client, req->now.wall, &auth);
-    if (auth.code && req->msg->method != TURN_ALLOCATE &&
-        !turn_alloc_find(req->server->table, req->tuple)) {
-        /* no client sends these before it has an allocation: a challenge
-         * would only feed a reflection */
-        req->server->stats.dropped[TURN_DROP_NO_ALLOCATION]++;
-        return TURN_DROP;
+    if (req->msg->method == TURN_ALLOCATE &&
+        !stun_msg_find(req->msg, STUN_ATTR_REQUESTED_TRANSPORT)) {
+        return reply_error(req, 400); /* RFC 8656 7.2; checked before any HMAC */
     }
-    if (auth.code) {
-        return reply_error(req, auth.code);
-    }
-    req->auth = &auth;
-    enum turn_verdict v = dispatch(req);
-    OPENSSL_cleanse(auth.key, sizeof(auth.key));
-    return v;
+    return authenticate(req, alloc);
 }
 
 /* Send indication (RFC 8656 10.2): unauthenticated, dropped silently when

@@ -12,6 +12,7 @@
 #include "auth.h"
 #include "policy.h"
 #include "quota.h"
+#include "ratelimit.h"
 #include "stats.h"
 
 /* Room a caller leaves in front of a peer payload so that a Data indication
@@ -21,6 +22,13 @@
 #define TURN_TAILROOM 4
 /* Replies are small: no reply exceeds this. */
 #define TURN_REPLY_MAX 512
+/* Requests longer than this from a tuple without an allocation are
+ * dropped before any work (no client needs more to allocate). */
+#define TURN_UNALLOCATED_REQUEST_MAX 4096
+/* An answer to an unauthenticated request is at most this many times the
+ * request (no reflection gain); a Binding answer at most 2x, but for the
+ * 44-byte answer to a bare 20-byte IPv6 Binding. */
+#define TURN_UNAUTH_GAIN 4
 
 struct turn_clock {
     uint64_t mono; /* seconds, monotonic: lifetimes */
@@ -65,8 +73,10 @@ struct turn_server_config {
     uint32_t max_lifetime;
     uint32_t max_permissions;
     uint32_t max_channels;
-    uint32_t unauth_rate; /* unauthenticated UDP answers per second per prefix; 0 = off */
-    uint64_t max_bps;     /* relayed bits per second per allocation, both ways; 0 = off */
+    /* answers to unauthenticated UDP requests per source prefix, shared by
+     * every worker; borrowed; NULL = no limit */
+    struct turn_ratelimit *unauth_limit;
+    uint64_t max_bps; /* relayed bits per second per allocation, both ways; 0 = off */
     bool rfc5766_channels;
     /* where new allocations are sent while draining (300 Try Alternate),
      * the first of the client's family; borrowed */

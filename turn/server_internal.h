@@ -2,14 +2,12 @@
 #ifndef TURN_SERVER_INTERNAL_H
 #define TURN_SERVER_INTERNAL_H
 
-#include "ratelimit.h"
 #include "server.h"
 
 struct turn_server {
     struct turn_server_config cfg;
     struct turn_alloc_table *table;
     struct turn_stats stats;
-    struct turn_ratelimit *unauth_limit;
     uint64_t indication_seq;
     bool draining;
 };

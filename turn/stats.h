@@ -13,12 +13,14 @@ enum turn_dir {
 
 enum turn_drop {
     TURN_DROP_MALFORMED,     /* not STUN/ChannelData, or failed to decode */
-    TURN_DROP_NO_ALLOCATION, /* ChannelData/Send/peer data for no allocation */
+    TURN_DROP_NO_ALLOCATION, /* ChannelData, Send, Refresh, CreatePermission, ChannelBind
+                                without an allocation */
     TURN_DROP_NO_PERMISSION, /* peer without permission, unbound channel */
     TURN_DROP_POLICY,        /* peer refused by policy */
     TURN_DROP_UNEXPECTED,    /* a response or an indication we do not take */
     TURN_DROP_BUFFER_FULL,   /* a stream client's queue was full (relay/ counts it) */
     TURN_DROP_BANDWIDTH,     /* over the allocation's max-bps */
+    TURN_DROP_OVERSIZED,     /* a request over 4 KiB from a tuple without an allocation */
     TURN_DROP_COUNT,
 };
 
@@ -43,8 +45,9 @@ struct turn_stats {
     uint64_t channels_active;
     uint64_t binding_requests;
     uint64_t requests;
-    uint64_t peers_refused; /* by the peer policy, in requests and in data */
-    uint64_t rate_limited;  /* unauthenticated requests left unanswered (unauth-rate) */
+    uint64_t peers_refused;  /* by the peer policy, in requests and in data */
+    uint64_t rate_limited;   /* unauthenticated requests left unanswered (unauth-rate) */
+    uint64_t auth_key_tries; /* credentials tried: one key derivation and HMAC each */
     uint64_t errors[TURN_STATS_N_CODES];
     uint64_t packets[TURN_DIR_COUNT][TURN_STATS_TRANSPORTS];
     uint64_t bytes[TURN_DIR_COUNT][TURN_STATS_TRANSPORTS];

@@ -38,6 +38,8 @@ static struct admin_snapshot sample(void)
     s.turn.packets[TURN_DIR_TO_CLIENT][0] = 99;
     s.turn.bytes[TURN_DIR_TO_CLIENT][2] = 123456789012ULL;
     s.turn.dropped[TURN_DROP_BUFFER_FULL] = 8;
+    s.turn.dropped[TURN_DROP_OVERSIZED] = 13;
+    s.turn.auth_key_tries = 21;
     /* not cumulative: 1 under 60 s, 2 under 300 s, 3 under 1800 s, 4 past 86400 s */
     s.turn.lifetime_buckets[0] = 1;
     s.turn.lifetime_buckets[1] = 2;
@@ -104,6 +106,9 @@ Test(metrics, exact_lines)
              "123456789012");
     has_line("blindrelay_packets_dropped_total{reason=\"buffer_full\"} 8");
     has_line("blindrelay_packets_dropped_total{reason=\"no_allocation\"} 0");
+    has_line("blindrelay_packets_dropped_total{reason=\"oversized\"} 13");
+    has_line("# TYPE blindrelay_auth_key_tries_total counter");
+    has_line("blindrelay_auth_key_tries_total 21");
     has_line("blindrelay_connections_accepted_total{transport=\"tls\"} 12");
     has_line("blindrelay_connections_accepted_total{transport=\"tcp\"} 0");
     has_line("blindrelay_connections_active 1");
@@ -192,10 +197,10 @@ static void check_labels(const char *line, const char *open, const char *close)
     static const char *const names[] = {"direction", "transport", "code",   "reason", "family",
                                         "le",        "version",   "commit", NULL};
     static const char *const values[] = {
-        "client_to_peer", "peer_to_client", "udp",           "tcp",      "tls",
-        "malformed",      "no_allocation",  "no_permission", "policy",   "unexpected",
-        "buffer_full",    "bandwidth",      "ipv4",          "ipv6",     "+Inf",
-        BR_VERSION,       BR_COMMIT,        "make_room",     "deadline", NULL};
+        "client_to_peer", "peer_to_client", "udp",    "tcp",        "tls",         "malformed",
+        "no_allocation",  "no_permission",  "policy", "unexpected", "buffer_full", "bandwidth",
+        "oversized",      "ipv4",           "ipv6",   "+Inf",       BR_VERSION,    BR_COMMIT,
+        "make_room",      "deadline",       NULL};
     const char *p = open + 1;
 
     while (p < close) {

@@ -32,7 +32,8 @@ static const char usage[] =
     "  --peer ADDR:PORT      allocate: CreatePermission to this peer afterwards\n"
     "  --peer-self           allocate: CreatePermission to our own relayed address\n"
     "  --exhausted           refresh-zero: expect 508 before the refresh\n"
-    "  --refresh-again CODE  refresh-zero: code for a Refresh after deletion (437)\n"
+    "  --refresh-again CODE  refresh-zero: code for a Refresh after deletion; \"none\"\n"
+    "                        (the default): no answer within 1.5 s\n"
     "  --settle-ms MS        refresh-zero: retry a 508 after the refresh this long (0)\n"
     "  --count N             relay: packets per method (default 20)\n"
     "  --timeout SECONDS     overall deadline (default 10)\n"
@@ -93,6 +94,8 @@ static int tc_opt_value(struct tc_opts *o, const char *k, const char *v)
         o->expect = (int)n;
     } else if (!strcmp(k, "--transport") && tc_parse_long(v, 0, 255, &n) == 0) {
         o->transport = (int)n;
+    } else if (!strcmp(k, "--refresh-again") && !strcmp(v, "none")) {
+        o->refresh_again = TC_NO_ANSWER;
     } else if (!strcmp(k, "--refresh-again") && tc_parse_long(v, 0, 699, &n) == 0) {
         o->refresh_again = (int)n;
     } else if (!strcmp(k, "--settle-ms") && tc_parse_long(v, 0, 10000, &n) == 0) {
@@ -144,8 +147,11 @@ static int tc_mint_rest(struct tc_opts *o)
 
 int main(int argc, char **argv)
 {
-    struct tc_opts o = {
-        .transport = 17, .rest_ttl = 3600, .refresh_again = 437, .count = 20, .timeout_ms = 10000};
+    struct tc_opts o = {.transport = 17,
+                        .rest_ttl = 3600,
+                        .refresh_again = TC_NO_ANSWER,
+                        .count = 20,
+                        .timeout_ms = 10000};
 
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(usage, argc < 2 ? stderr : stdout);

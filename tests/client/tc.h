@@ -16,6 +16,10 @@
 #define TC_STR 256
 
 /* Options from the command line; value struct, filled by main. */
+/* refresh_again: the Refresh gets no answer (blindrelay drops requests other
+ * than Allocate from a tuple without an allocation). */
+#define TC_NO_ANSWER (-1)
+
 struct tc_opts {
     const char *scenario;
     union turn_addr server;
@@ -31,7 +35,7 @@ struct tc_opts {
     bool twice;           /* allocate: a second Allocate on the same 5-tuple */
     bool peer_self;       /* allocate: CreatePermission to our own relayed address */
     bool exhausted;       /* refresh-zero: expect 508 before the refresh */
-    int refresh_again;    /* refresh-zero: code for a Refresh after deletion */
+    int refresh_again;    /* refresh-zero: code for a Refresh after deletion, or TC_NO_ANSWER */
     unsigned settle_ms;   /* refresh-zero: how long a 508 may persist after it */
     union turn_addr peer; /* allocate: CreatePermission to it afterwards */
     unsigned count;       /* relay: packets per method */

@@ -165,10 +165,21 @@ int tc_run_refresh_zero(const struct tc_opts *o)
     if (c != 0) {
         goto out;
     }
-    /* RFC 8656 7.3: a Refresh for an allocation that is gone gets 437
-     * (coturn answers 0 because it keeps the session: --refresh-again 0). */
+    /* A Refresh for an allocation that is gone: blindrelay drops it before
+     * authentication (no answer); RFC 8656 7.3 servers answer 437; coturn
+     * answers 0 because it keeps the session (--refresh-again 0). */
     step = "refresh-after-delete";
-    again = tc_release(&s1, &a1);
+    if (o->refresh_again == TC_NO_ANSWER) {
+        uint64_t saved = s1.deadline_ms;
+        s1.deadline_ms = tc_now_ms() + 1500;
+        again = tc_release(&s1, &a1);
+        s1.deadline_ms = saved;
+        if (again == -ETIMEDOUT) {
+            again = TC_NO_ANSWER;
+        }
+    } else {
+        again = tc_release(&s1, &a1);
+    }
     if (again != o->refresh_again) {
         goto out;
     }

@@ -58,6 +58,7 @@ bad_config relay-ip --relay-ip not-an-ip
 bad_config allow-peer --allow-peer 10.0.0.0/33
 bad_config deny-peer --deny-peer banana
 bad_config user --user no-colon
+bad_config realm --realm rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr # 33: the 401 would pass 4x
 bad_config threads --threads many
 bad_config max-lifetime --max-lifetime -5
 bad_config nonce-lifetime --nonce-lifetime 12abc

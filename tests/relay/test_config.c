@@ -234,15 +234,18 @@ Test(config, realm)
 {
     LOAD_OK("--realm", "turn.example.org");
     cr_assert_str_eq(cfg.realm, "turn.example.org");
-    char long_realm[129];
-    memset(long_realm, 'r', 127);
-    long_realm[127] = '\0';
+    char long_realm[34];
+    memset(long_realm, 'r', 32);
+    long_realm[32] = '\0';
     LOAD_OK("--realm", long_realm);
     cr_assert_str_eq(cfg.realm, long_realm);
-    long_realm[127] = 'r';
-    long_realm[128] = '\0';
-    LOAD_ERR("blindrelay: --realm: must be 1 to 127 characters long", "--realm", long_realm);
-    LOAD_ERR("blindrelay: --realm: must be 1 to 127 characters long", "--realm=");
+    long_realm[32] = 'r';
+    long_realm[33] = '\0';
+#define REALM_LEN_ERR                                                                              \
+    "blindrelay: --realm: must be 1 to 32 characters long (the challenge that carries it must "    \
+    "stay within 4x of a client's first Allocate)"
+    LOAD_ERR(REALM_LEN_ERR, "--realm", long_realm);
+    LOAD_ERR(REALM_LEN_ERR, "--realm=");
     LOAD_ERR("blindrelay: --realm: must be printable ASCII without quotes or backslashes",
              "--realm", "\"quoted\"");
     LOAD_ERR("blindrelay: --realm: must be printable ASCII without quotes or backslashes",

@@ -56,6 +56,7 @@ struct harness {
     struct turn_auth *auth;
     struct turn_policy *policy;
     struct turn_quota *quota;
+    struct turn_ratelimit *limit; /* unauth-rate; none until h_set_unauth_rate */
     struct turn_server_config cfg;
     struct turn_server *srv;
     struct fake_ops ops;
@@ -200,6 +201,7 @@ static inline void h_setup(void)
 static inline void h_teardown(void)
 {
     turn_server_free(H.srv);
+    turn_ratelimit_free(H.limit);
     turn_quota_free(H.quota);
     turn_policy_free(H.policy);
     turn_auth_free(H.auth);
@@ -222,6 +224,17 @@ static inline void h_set_quota(uint32_t total, uint32_t per_user)
     turn_quota_free(H.quota);
     cr_assert_eq(turn_quota_new(&H.quota, total, per_user), 0);
     H.cfg.quota = H.quota;
+    h_restart();
+}
+
+/* Restarts the server with an unauth-rate limiter of this rate. */
+static inline void h_set_unauth_rate(uint32_t rate)
+{
+    turn_server_free(H.srv);
+    H.srv = NULL;
+    turn_ratelimit_free(H.limit);
+    cr_assert_eq(turn_ratelimit_new(&H.limit, rate), 0);
+    H.cfg.unauth_limit = H.limit;
     h_restart();
 }
 

@@ -297,13 +297,18 @@ Test(auth, rest_secret_rotation)
     cr_expect_eq(check(&r_new), 0);
 }
 
-Test(auth, static_user_tried_before_rest)
+/* A static user's name is tried as that user only: one key, not one more
+ * per secret. */
+Test(auth, static_user_name_is_not_tried_as_rest)
 {
     char pw[29];
+    struct turn_auth_result res;
     struct req r = req_for("2000000000", "static");
-    cr_expect_eq(check(&r), 0);
+    cr_expect_eq(check_at(&r, &client, T0, &res), 0);
+    cr_expect_eq(res.tries, 1);
     r = rest_req("2000000000", "s3cret", pw);
-    cr_expect_eq(check(&r), 0);
+    cr_expect_eq(check_at(&r, &client, T0, &res), 401);
+    cr_expect_eq(res.tries, 1);
     r = req_for("2000000000", "neither");
     cr_expect_eq(check(&r), 401);
 }
@@ -473,10 +478,45 @@ Test(auth, nonce_format)
     size_t len = turn_auth_nonce(auth, &client, T0, n);
 
     cr_expect_eq(len, strlen(n));
+    cr_expect_eq(len, 29, "cookie 13 + base64url of a 4-byte time and an 8-byte MAC");
     cr_expect_leq(len, TURN_NONCE_MAX);
     cr_expect(strncmp(n, "obMatJos2gAAA", 13) == 0);
     cr_expect_eq(strspn(n + 13, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
                  len - 13);
+}
+
+/* Bounded work: one key per secret for a REST username, one for a static
+ * user, none for a bad nonce, an expired or unknown username. */
+Test(auth, at_most_one_key_per_secret)
+{
+    char user[64], pw[29];
+    struct turn_auth_result res;
+    struct req r;
+
+    snprintf(user, sizeof(user), "%u:bob", T0 + 60);
+    r = rest_req(user, "s3cret", pw);
+    cr_expect_eq(check_at(&r, &client, T0, &res), 0);
+    cr_expect_eq(res.tries, 1, "the first secret matched");
+    r = rest_req(user, "other", pw);
+    cr_expect_eq(check_at(&r, &client, T0, &res), 0);
+    cr_expect_eq(res.tries, 2);
+    r = with(rest_req(user, "wrong", pw), STUN_PW_SHA256, STUN_ATTR_MESSAGE_INTEGRITY_SHA256);
+    cr_expect_eq(check_at(&r, &client, T0, &res), 401);
+    cr_expect_eq(res.tries, 2, "two secrets: two keys, whatever the algorithm");
+    r = req_for("alice", "wrong");
+    cr_expect_eq(check_at(&r, &client, T0, &res), 401);
+    cr_expect_eq(res.tries, 1);
+    r = req_for("nobody", "x");
+    cr_expect_eq(check_at(&r, &client, T0, &res), 401);
+    cr_expect_eq(res.tries, 0);
+    snprintf(user, sizeof(user), "%u:bob", T0 - 1);
+    r = rest_req(user, "s3cret", pw);
+    cr_expect_eq(check_at(&r, &client, T0, &res), 401);
+    cr_expect_eq(res.tries, 0, "expired: no key derived");
+    r = req_for("alice", "wonderland");
+    r.nonce = "obMatJos2gAAAAAAAAAAAAAAAAAAAA";
+    cr_expect_eq(check_at(&r, &client, T0, &res), 438);
+    cr_expect_eq(res.tries, 0, "a forged nonce costs one HMAC, no key");
 }
 
 Test(auth, rest_password_known_answer)

@@ -78,6 +78,18 @@ static enum turn_verdict send_indication(const struct turn_tuple *t, const char 
     return h_send(t, m.buf, m.len);
 }
 
+/* A Refresh from t with valid credentials that draws no answer. */
+static void h_refresh_dropped(const struct turn_tuple *t)
+{
+    struct h_msg m;
+
+    h_nonce(t);
+    h_req(&m, TURN_REFRESH);
+    h_auth(&m, t, H_ALICE, H_ALICE_PW);
+    h_finish(&m);
+    cr_assert_eq(h_send(t, m.buf, m.len), TURN_DROP, "a Refresh without allocation is dropped");
+}
+
 /* Replaces the policy with the defaults alone (loopback denied). */
 static void use_default_policy(void)
 {
@@ -465,7 +477,7 @@ Test(server, refresh_zero_frees_allocation)
     cr_assert_eq(H.ops.closed_ids[0], 1);
     cr_assert_eq(turn_server_allocations(H.srv), 0);
     cr_assert_eq(stats()->allocations_active, 0);
-    cr_assert_eq(h_refresh(&t, -1), 437);
+    h_refresh_dropped(&t);
     cr_assert_eq(H.ops.close_calls, 1);
 }
 
@@ -481,11 +493,13 @@ Test(server, refresh_with_other_users_credentials_is_441)
     cr_assert_eq(H.ops.close_calls, 0);
 }
 
-Test(server, refresh_without_allocation_is_437)
+Test(server, refresh_without_allocation_is_dropped_before_auth)
 {
     struct turn_tuple t = h_tuple(CLIENT, TURN_TRANSPORT_UDP);
 
-    cr_assert_eq(h_refresh(&t, -1), 437);
+    h_refresh_dropped(&t);
+    cr_assert_eq(stats()->dropped[TURN_DROP_NO_ALLOCATION], 1);
+    cr_assert_eq(stats()->auth_key_tries, 0, "no credential was checked");
 }
 
 Test(server, refresh_family_mismatch_is_443)
@@ -594,11 +608,19 @@ Test(server, create_permission_without_peer_is_400)
     cr_assert_eq(h_call(&t, &m), 400);
 }
 
-Test(server, create_permission_without_allocation_is_437)
+Test(server, create_permission_without_allocation_is_dropped_before_auth)
 {
     struct turn_tuple t = h_tuple(CLIENT, TURN_TRANSPORT_UDP);
+    struct h_msg m;
 
-    cr_assert_eq(h_permit(&t, PEER), 437);
+    h_nonce(&t);
+    h_req(&m, TURN_CREATE_PERMISSION);
+    h_add_peer(&m, PEER);
+    h_auth(&m, &t, H_ALICE, H_ALICE_PW);
+    h_finish(&m);
+    cr_assert_eq(h_send(&t, m.buf, m.len), TURN_DROP, "valid credentials, but no allocation");
+    cr_assert_eq(stats()->dropped[TURN_DROP_NO_ALLOCATION], 1);
+    cr_assert_eq(stats()->auth_key_tries, 0, "no credential was checked");
 }
 
 Test(server, create_permission_denied_peer_is_403)
@@ -1158,8 +1180,10 @@ Test(server, stats_follow_traffic)
     cr_assert_eq(stats()->allocations_created, 1);
     cr_assert_eq(stats()->allocations_active, 0);
     cr_assert_eq(stats()->requests, requests + 1);
-    cr_assert_eq(h_refresh(&t, 0), 437);
-    cr_assert_eq(errors_of(437), 1);
+    h_refresh_dropped(&t);
+    cr_assert_eq(stats()->requests, requests + 2);
+    cr_assert_eq(stats()->dropped[TURN_DROP_NO_ALLOCATION], 1);
+    cr_assert_eq(stats()->auth_key_tries, 3, "Allocate, ChannelBind, Refresh: one key each");
 }
 
 /* ---- answers to unauthenticated requests (reflection) ---- */
@@ -1176,13 +1200,16 @@ Test(server, unauthenticated_requests_without_allocation_get_no_challenge)
         cr_assert_eq(h_send(&t, m.buf, m.len), TURN_DROP, "method 0x%03x", methods[i]);
     }
     cr_assert_eq(stats()->dropped[TURN_DROP_NO_ALLOCATION], 3);
-    /* an Allocate is still challenged, and with an allocation a Refresh is too */
+    /* an Allocate is still challenged, and with an allocation a Refresh is
+     * too, when the challenge is within 4x of it (a LIFETIME makes it 28) */
     h_req(&m, TURN_ALLOCATE);
     h_add_transport(&m, H_PROTO_UDP);
     cr_assert_eq(h_call(&t, &m), 401);
     cr_assert_eq(h_allocate(&t), 0);
     h_req(&m, TURN_REFRESH);
+    h_add_lifetime(&m, 600);
     cr_assert_eq(h_call(&t, &m), 401);
+    cr_assert_leq(H.reply.len, 4 * m.len);
 }
 
 Test(server, unauthenticated_udp_answers_are_rate_limited)
@@ -1192,8 +1219,7 @@ Test(server, unauthenticated_udp_answers_are_rate_limited)
     struct h_msg m;
     int answered = 0;
 
-    H.cfg.unauth_rate = 3; /* bursts of 6 */
-    h_restart();
+    h_set_unauth_rate(3); /* bursts of 6 */
     for (int i = 0; i < 10; i++) {
         h_req(&m, i % 2 ? STUN_BINDING : TURN_ALLOCATE);
         h_add_transport(&m, H_PROTO_UDP);
@@ -1216,8 +1242,7 @@ Test(server, authenticated_answers_are_not_rate_limited)
     struct turn_tuple t = h_tuple(CLIENT, TURN_TRANSPORT_UDP);
     struct h_msg m;
 
-    H.cfg.unauth_rate = 1;
-    h_restart();
+    h_set_unauth_rate(1);
     cr_assert_eq(h_allocate(&t), 0); /* a 401 and a success: the burst of 2 */
     for (int i = 0; i < 5; i++) {
         h_req(&m, TURN_CREATE_PERMISSION);
@@ -1250,4 +1275,140 @@ Test(server, max_bps_is_a_budget_per_second_for_both_directions)
     cr_assert_eq(stats()->dropped[TURN_DROP_BANDWIDTH], 2);
     h_advance(1);
     cr_assert_eq(send_chandata(&t, 0x4000, pkt), TURN_FORWARD, "a new second, a new budget");
+}
+
+/* ---- bounded work and no reflection gain ---- */
+
+/* An authenticated Allocate from t padded with an unknown optional attribute to
+ * about total bytes, built into buf; returns its length. */
+static size_t big_allocate(const struct turn_tuple *t, uint8_t *buf, size_t cap, size_t total)
+{
+    static uint8_t filler[8192];
+    const char *nonce = h_nonce(t);
+    uint8_t key[TURN_AUTH_MAX_KEY], tid[STUN_TID_LEN] = {7, 7, 7};
+    size_t key_len = h_key(H_ALICE, H_ALICE_PW, key);
+    struct stun_builder b;
+    int len;
+
+    stun_build_start(&b, buf, cap, TURN_ALLOCATE, STUN_REQUEST, tid);
+    stun_build_u32(&b, STUN_ATTR_REQUESTED_TRANSPORT, (uint32_t)H_PROTO_UDP << 24);
+    stun_build_attr(&b, 0x8050, filler, total - 120); /* comprehension-optional */
+    stun_build_attr(&b, STUN_ATTR_USERNAME, H_ALICE, strlen(H_ALICE));
+    stun_build_attr(&b, STUN_ATTR_REALM, H_REALM, strlen(H_REALM));
+    stun_build_attr(&b, STUN_ATTR_NONCE, nonce, strlen(nonce));
+    stun_build_integrity(&b, STUN_ATTR_MESSAGE_INTEGRITY, key, key_len);
+    len = stun_build_finish(&b);
+    cr_assert_gt(len, 0);
+    return (size_t)len;
+}
+
+Test(server, oversized_request_without_allocation_is_dropped_before_auth)
+{
+    struct turn_tuple t = h_tuple(CLIENT, TURN_TRANSPORT_UDP);
+    static uint8_t buf[8192];
+    size_t len = big_allocate(&t, buf, sizeof(buf), 4200);
+    struct h_msg m;
+
+    cr_assert_gt(len, TURN_UNALLOCATED_REQUEST_MAX);
+    cr_assert_eq(h_send(&t, buf, len), TURN_DROP, "valid credentials, but 4 KiB and more");
+    cr_assert_eq(stats()->dropped[TURN_DROP_OVERSIZED], 1);
+    cr_assert_eq(stats()->auth_key_tries, 0, "no credential was checked");
+    cr_assert_eq(H.ops.open_calls, 0);
+    /* the same request under the limit allocates */
+    len = big_allocate(&t, buf, sizeof(buf), 4000);
+    cr_assert_leq(len, TURN_UNALLOCATED_REQUEST_MAX);
+    cr_assert_eq(h_send(&t, buf, len), TURN_REPLY);
+    cr_assert_eq(H.rmsg.cls, STUN_SUCCESS);
+    /* with an allocation, a large request is handled */
+    h_nonce(&t);
+    h_req(&m, TURN_REFRESH);
+    stun_build_attr(&m.b, 0x8050, buf, 900);
+    h_auth(&m, &t, H_ALICE, H_ALICE_PW);
+    cr_assert_eq(h_call(&t, &m), 0);
+    cr_assert_eq(stats()->dropped[TURN_DROP_OVERSIZED], 1);
+}
+
+Test(server, allocate_without_requested_transport_gets_400_without_challenge)
+{
+    struct turn_tuple t = h_tuple(CLIENT, TURN_TRANSPORT_UDP);
+    struct h_msg m;
+
+    h_req(&m, TURN_ALLOCATE);
+    cr_assert_eq(h_call(&t, &m), 400);
+    cr_assert_null(stun_msg_find(&H.rmsg, STUN_ATTR_NONCE), "no challenge");
+    cr_assert_null(stun_msg_find(&H.rmsg, STUN_ATTR_REALM));
+    cr_assert_leq(H.reply.len, 2 * m.len);
+    cr_assert_eq(errors_of(401), 0);
+    /* with credentials too: refused before any key is derived */
+    h_nonce(&t);
+    h_req(&m, TURN_ALLOCATE);
+    h_auth(&m, &t, H_ALICE, H_ALICE_PW);
+    cr_assert_eq(h_call(&t, &m), 400);
+    cr_assert_eq(stats()->auth_key_tries, 0);
+}
+
+/* The 401 to the smallest Allocate a client sends (REQUESTED-TRANSPORT
+ * alone, 28 bytes) stays within 4x with the longest realm allowed, and
+ * carries an empty reason phrase. */
+Test(server, challenge_is_within_4x_with_the_longest_realm)
+{
+    struct turn_auth_config ac = {.realm = "rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr"};
+    static const char *const users[] = {"u:p"};
+    struct turn_tuple t = h_tuple(CLIENT, TURN_TRANSPORT_UDP);
+    struct turn_auth *auth;
+    const char *reason;
+    size_t reason_len;
+    struct h_msg m;
+    int code;
+
+    cr_assert_eq(strlen(ac.realm), TURN_REALM_MAX);
+    ac.users = users;
+    ac.n_users = 1;
+    cr_assert_eq(turn_auth_new(&auth, &ac), 0);
+    turn_server_set_rules(H.srv, auth, H.policy);
+    h_req(&m, TURN_ALLOCATE);
+    h_add_transport(&m, H_PROTO_UDP);
+    cr_assert_eq(h_call(&t, &m), 401);
+    cr_assert_eq(m.len, 28);
+    cr_assert_leq(H.reply.len, 4 * m.len, "a %zu-byte 401", H.reply.len);
+    cr_assert_eq(stun_msg_get_error(&H.rmsg, &code, &reason, &reason_len), 0);
+    cr_assert_eq(reason_len, 0);
+    cr_assert_not_null(stun_msg_find(&H.rmsg, STUN_ATTR_PASSWORD_ALGORITHMS));
+    /* with FINGERPRINT as well */
+    h_req(&m, TURN_ALLOCATE);
+    h_add_transport(&m, H_PROTO_UDP);
+    stun_build_fingerprint(&m.b);
+    cr_assert_eq(h_call(&t, &m), 401);
+    cr_assert_leq(H.reply.len, 4 * m.len);
+    turn_server_set_rules(H.srv, H.auth, H.policy);
+    turn_auth_free(auth);
+}
+
+/* A prefix that completes authentication earns answers; one that never
+ * does (a spoofed victim) keeps the base rate. */
+Test(server, authenticated_requests_earn_their_prefix_answers)
+{
+    struct turn_tuple t = h_tuple(CLIENT, TURN_TRANSPORT_UDP);
+    struct turn_tuple victim = h_tuple("198.51.100.9:5000", TURN_TRANSPORT_UDP);
+    struct h_msg m;
+    int answered = 0;
+
+    h_set_unauth_rate(1);            /* bursts of 2 */
+    cr_assert_eq(h_allocate(&t), 0); /* the 401 takes a token, the success earns two */
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(h_permit(&t, PEER), 0); /* each earns two more */
+    }
+    for (int i = 0; i < 20; i++) {
+        h_req(&m, STUN_BINDING);
+        h_finish(&m);
+        answered += h_send(&t, m.buf, m.len) == TURN_REPLY;
+    }
+    cr_assert_eq(answered, 1 + 2 * 4, "one token left from the burst, eight earned");
+    answered = 0;
+    for (int i = 0; i < 20; i++) {
+        h_req(&m, STUN_BINDING);
+        h_finish(&m);
+        answered += h_send(&victim, m.buf, m.len) == TURN_REPLY;
+    }
+    cr_assert_eq(answered, 2, "a prefix that never authenticates: one burst");
 }
