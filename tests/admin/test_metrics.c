@@ -47,6 +47,10 @@ static struct admin_snapshot sample(void)
     s.relay.connections_accepted[1] = 12;
     s.relay.connections_active = 1;
     s.relay.stream_garbage = 4;
+    s.relay.stream_oversize = 5;
+    s.relay.accept_paused = 6;
+    s.turn.allocate_failures[TURN_ALLOC_FAIL_FDS] = 3;
+    s.turn.allocate_failures[TURN_ALLOC_FAIL_PORTS] = 2;
     return s;
 }
 
@@ -107,6 +111,14 @@ Test(metrics, exact_lines)
     has_line("blindrelay_connections_accepted_total{transport=\"tcp\"} 0");
     has_line("blindrelay_connections_active 1");
     has_line("blindrelay_connections_garbage_closed_total 4");
+    has_line("# TYPE blindrelay_connections_oversize_closed_total counter");
+    has_line("blindrelay_connections_oversize_closed_total 5");
+    has_line("# TYPE blindrelay_accept_paused_total counter");
+    has_line("blindrelay_accept_paused_total 6");
+    has_line("# TYPE blindrelay_allocate_failures_total counter");
+    has_line("blindrelay_allocate_failures_total{reason=\"fds\"} 3");
+    has_line("blindrelay_allocate_failures_total{reason=\"ports\"} 2");
+    has_line("blindrelay_allocate_failures_total{reason=\"other\"} 0");
     has_line("blindrelay_workers 4");
     has_line("blindrelay_build_info{version=\"" BR_VERSION "\",commit=\"" BR_COMMIT "\"} 1");
     has_line("process_resident_memory_bytes 4096000");
@@ -191,7 +203,8 @@ static void check_labels(const char *line, const char *open, const char *close)
     static const char *const values[] = {
         "client_to_peer", "peer_to_client", "udp",    "tcp",        "tls",         "malformed",
         "no_allocation",  "no_permission",  "policy", "unexpected", "buffer_full", "bandwidth",
-        "ipv4",           "ipv6",           "+Inf",   BR_VERSION,   BR_COMMIT,     NULL};
+        "ipv4",           "ipv6",           "+Inf",   BR_VERSION,   BR_COMMIT,     "fds",
+        "ports",          "other",          NULL};
     const char *p = open + 1;
 
     while (p < close) {
