@@ -19,6 +19,7 @@
 #include "tls.h"
 
 #define LISTEN_BACKLOG 1024
+#define STREAM_READ_MAX 16384 /* libevent's default read size */
 
 struct stream_conn {
     struct client_link link; /* first */
@@ -101,6 +102,18 @@ static long frame_length(const uint8_t hdr[4], bool rfc5766)
     }
 }
 
+/* After an answer: whether the connection now holds an allocation, which
+ * lifts the small-input limits of an unauthenticated client. */
+static void note_allocation(struct stream_conn *c)
+{
+    bool was = c->allocated;
+
+    c->allocated = turn_server_has_allocation(c->worker->turn, &c->tuple);
+    if (c->allocated && !was && c->tuple.transport == TURN_TRANSPORT_TCP) {
+        bufferevent_set_max_single_read(c->bev, STREAM_READ_MAX);
+    }
+}
+
 /* Handles one whole frame. Returns false when the connection must close:
  * a client that sends requests but does not read the answers would
  * otherwise grow its output queue without bound. */
@@ -119,7 +132,7 @@ static bool on_frame(struct stream_conn *c, const uint8_t *frame, size_t len)
         bufferevent_write(c->bev, reply.buf, reply.len);
         /* requests never move the deadline: only an allocation keeps the
          * connection, so answered but unauthenticated requests cannot */
-        c->allocated = turn_server_has_allocation(w->turn, &c->tuple);
+        note_allocation(c);
         break;
     case TURN_FORWARD:
         worker_forward(&fwd);
@@ -253,6 +266,12 @@ static struct stream_conn *conn_new(struct worker *w, int fd, const union turn_a
     c->tuple.conn = &c->link;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     bufferevent_setcb(c->bev, read_cb, NULL, event_cb, c);
+    if (!tls) {
+        /* until it allocates, a client's frames are small: reading little
+         * at a time keeps a flood of such connections from holding 16 KiB
+         * each. (TLS reads whole records inside OpenSSL anyway.) */
+        bufferevent_set_max_single_read(c->bev, w->env->max_unauth_frame);
+    }
     /* No read high watermark: read_cb takes every whole frame each time, so
      * the input holds at most one partial frame and one read (16 KiB), and
      * libevent 2.1's OpenSSL bufferevents can stall for good when one is
