@@ -7,6 +7,8 @@ Checks:
   allocate    --count UDP Allocates, each from its own socket, held. With
               --expect-quota N: exactly N succeed, the rest get 486. With
               --expect-508: some succeed, the rest get 508 (no other code).
+              With --secret, each Allocate uses a freshly minted TURN REST
+              credential "<expiry>:<--rest-id>" (a new expiry each time).
               Then --release of them end (Refresh LIFETIME 0) and a new
               Allocate succeeds: the server recovers. Prints "successes=N".
   tcp-flood   --count TCP connections from --sources addresses 127.0.6.x,
@@ -16,7 +18,9 @@ Checks:
 """
 
 import argparse
+import base64
 import hashlib
+import hmac
 import os
 import socket
 import sys
@@ -91,11 +95,26 @@ class UdpClient:
         self.sock.close()
 
 
+def rest_credential(secret, rest_id, expiry):
+    """A TURN REST username "<expiry>:<id>" and its password."""
+    user = "%d:%s" % (expiry, rest_id)
+    mac = hmac.new(secret.encode(), user.encode(), "sha1").digest()
+    return user, base64.b64encode(mac).decode()
+
+
+def new_client(a, server, i):
+    if a.secret:
+        # a freshly minted credential each time: a new expiry, the same id
+        user, password = rest_credential(a.secret, a.rest_id, int(time.time()) + 3600 + i)
+        return UdpClient(server, user, password)
+    return UdpClient(server, a.user, a.password)
+
+
 def check_allocate(a):
     server = hostport(a.server)
     clients, codes = [], {}
-    for _ in range(a.count):
-        c = UdpClient(server, a.user, a.password)
+    for i in range(a.count):
+        c = new_client(a, server, i)
         code = c.allocate()
         codes[code] = codes.get(code, 0) + 1
         if code == 0:
@@ -114,11 +133,11 @@ def check_allocate(a):
               "%d Allocates past the descriptor limit: %s (expected successes, then 508)" %
               (a.count, got))
     print("successes=%d" % successes, flush=True)
-    released = sum(c.release() for c in clients[:a.release])
-    check(released == min(a.release, len(clients)),
-          "%d allocations released (Refresh LIFETIME 0)" % released)
     if a.release:
-        c = UdpClient(server, a.user, a.password)
+        released = sum(c.release() for c in clients[:a.release])
+        check(released == min(a.release, len(clients)),
+              "%d allocations released (Refresh LIFETIME 0)" % released)
+        c = new_client(a, server, a.count)
         code = c.allocate()
         check(code == 0, "after the release a new Allocate: %s" %
               ("success" if code == 0 else code))
@@ -173,6 +192,8 @@ def main():
     p.add_argument("--server", required=True, help="ADDR:PORT (UDP for allocate, TCP for flood)")
     p.add_argument("--user", default="u")
     p.add_argument("--password", default="p")
+    p.add_argument("--secret", help="TURN REST secret: usernames <expiry>:<--rest-id>")
+    p.add_argument("--rest-id", default="alice")
     p.add_argument("--count", type=int, default=200)
     p.add_argument("--expect-quota", type=int)
     p.add_argument("--expect-508", action="store_true")

@@ -1,4 +1,8 @@
-# blindrelay under a low file descriptor limit (prlimit --nofile), one worker:
+# Quotas and descriptor limits, one worker:
+#  - the shipped user-quota (10) holds against TURN REST credentials of one
+#    id minted afresh (a new expiry) for every Allocate: 10 succeed, the
+#    11th and 12th get 486; another id has its own 10;
+# and under a low file descriptor limit (prlimit --nofile):
 #  - total-quota "auto" (the default) is derived from the limit: the startup
 #    line gives it, it follows the documented formula, and that many
 #    Allocates succeed before the next get 486, not 508: the quota runs out
@@ -53,6 +57,24 @@ limited() {
     shift 2
     server_start "$name" "127.0.0.1:$PORT" "${COMMON[@]}" "$@"
 }
+
+log "run 0: the shipped user-quota (10) against TURN REST credentials of one id"
+# started here, not by server_start (which turns user-quota off for tests)
+SERVER_LOG=$WORK/rest.log
+spawn "$SERVER_LOG" "$BUILD/blindrelay" --listen "127.0.0.1:$PORT" --admin-listen "" \
+    --relay-ip 127.0.0.1 --realm blindrelay.test --threads 1 --relay-ports 64700-64999 \
+    --auth-secret rest-secret-$$
+SERVER_PID=$LAST_PID
+for _ in $(seq 50); do
+    "$TESTCLIENT" binding --server "127.0.0.1:$PORT" --timeout 1 >/dev/null 2>&1 && break
+    sleep 0.1
+done
+grep -q 'user-quota 10$' "$SERVER_LOG" || fail "no 'user-quota 10' in the startup summary"
+helper rest-id allocate --server "127.0.0.1:$PORT" --secret "rest-secret-$$" --rest-id alice \
+    --count 12 --expect-quota 10 --release 1
+helper rest-other-id allocate --server "127.0.0.1:$PORT" --secret "rest-secret-$$" --rest-id bob \
+    --count 10 --expect-quota 10
+server_stop
 
 log "run 1: nofile 256, total-quota auto (the default)"
 LIMIT=256
