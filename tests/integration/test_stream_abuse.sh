@@ -33,7 +33,9 @@ HELPER=$(dirname "$0")/stream_abuse.py
 PORT=$(pick_stream_port 62450)
 TLS_PORT=$(pick_stream_port $((PORT + 1)))
 PEER_PORT=$(pick_port $((TLS_PORT + 1)))
-ADMIN_PORT=$(pick_stream_port $((PEER_PORT + 1)))
+# not PEER_PORT + 1: turnutils_uclient sends RTCP to the peer port + 1, and the
+# admin port is refused as a peer
+ADMIN_PORT=$(pick_stream_port $((PEER_PORT + 5)))
 USER=brabuse
 PASS=brabuse-pass-$$
 S=(--server "127.0.0.1:$PORT")
