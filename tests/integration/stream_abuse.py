@@ -21,7 +21,8 @@ Checks:
               announcing a 65532-byte frame and sending most of it: each is
               closed within 1 s, the server's RSS (--pid) grows by less than
               --max-rss-mib, while a connection with an allocation sends an
-              8 KiB request and keeps getting answers
+              8 KiB request and keeps getting answers; with --tls, a TLS
+              connection gets 4096 bytes answered and is closed at 65532
 """
 
 import argparse
@@ -662,6 +663,25 @@ def check_oversize(a):
     check(answered == asked, "the connection with an allocation got %d/%d Binding answers "
           "meanwhile" % (answered, asked))
     good.close()
+    if a.tls:
+        check_oversize_tls(a)
+
+
+def check_oversize_tls(a):
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_alpn_protocols(["stun.turn"])
+    s = ctx.wrap_socket(connect(hostport(a.tls), "127.0.5.2"))
+    req, tid = big_binding(4096)
+    s.sendall(req)
+    check(binding_response_ok(recv_frame(s), tid, s.getsockname()),
+          "TLS: a 4096-byte Binding request (max-unauth-frame) is answered")
+    s.sendall(struct.pack("!HHI", BINDING, 65532, MAGIC) + os.urandom(12) + b"\0" * 8000)
+    t = closed_within(s, 3.0)
+    check(t is not None and t < 1.0, "TLS: a header announcing 65532 bytes closes the connection "
+          "(%s)" % ("after %.2f s" % t if t is not None else "not within 3 s"))
+    s.close()
 
 
 def main():

@@ -131,7 +131,7 @@ log "run 3: max-unauth-frame (default 4096): 600 connections announcing 65532-by
 server_start_stream oversize "127.0.0.1:$PORT" "127.0.0.1:$TLS_PORT" "$WORK/server.pem" \
     "$WORK/server.key" "${COMMON[@]}" --relay-ports 63700-63749 --admin-listen "127.0.0.1:$ADMIN_PORT"
 start_witnesses run3
-abuse oversize oversize "${S[@]}" --user "$USER" --password "$PASS" --pid "$SERVER_PID" \
+abuse oversize oversize "${S[@]}" --tls "127.0.0.1:$TLS_PORT" --user "$USER" --password "$PASS" --pid "$SERVER_PID" \
     --count 600 --sources 20 --max-rss-mib 10
 expect_client "UDP relay after the oversize frames" relay "${S[@]}" --user "$USER" --password "$PASS" --count 10
 OVERSIZE=$(curl -s -m 2 "http://127.0.0.1:$ADMIN_PORT/metrics" |
