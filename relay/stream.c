@@ -19,7 +19,6 @@
 #include "tls.h"
 
 #define LISTEN_BACKLOG 1024
-#define STREAM_READ_MAX 16384 /* libevent's default read size */
 
 struct stream_conn {
     struct client_link link; /* first */
@@ -102,18 +101,6 @@ static long frame_length(const uint8_t hdr[4], bool rfc5766)
     }
 }
 
-/* After an answer: whether the connection now holds an allocation, which
- * lifts the small-input limits of an unauthenticated client. */
-static void note_allocation(struct stream_conn *c)
-{
-    bool was = c->allocated;
-
-    c->allocated = turn_server_has_allocation(c->worker->turn, &c->tuple);
-    if (c->allocated && !was && c->tuple.transport == TURN_TRANSPORT_TCP) {
-        bufferevent_set_max_single_read(c->bev, STREAM_READ_MAX);
-    }
-}
-
 /* Handles one whole frame. Returns false when the connection must close:
  * a client that sends requests but does not read the answers would
  * otherwise grow its output queue without bound. */
@@ -132,7 +119,7 @@ static bool on_frame(struct stream_conn *c, const uint8_t *frame, size_t len)
         bufferevent_write(c->bev, reply.buf, reply.len);
         /* requests never move the deadline: only an allocation keeps the
          * connection, so answered but unauthenticated requests cannot */
-        note_allocation(c);
+        c->allocated = turn_server_has_allocation(w->turn, &c->tuple);
         break;
     case TURN_FORWARD:
         worker_forward(&fwd);
@@ -194,9 +181,10 @@ static void event_cb(struct bufferevent *bev, short events, void *arg)
     stream_close(c);
 }
 
-/* Once a second: connections that got no allocation within idle-timeout
- * of connecting (or of finishing the TLS handshake) are closed, and so are
- * those whose allocation ended. Neither bytes nor requests extend the
+/* Once a second: listeners resting after a failed accept() listen again;
+ * connections that got no allocation within idle-timeout of connecting (or
+ * of finishing the TLS handshake) are closed, and so are those whose
+ * allocation ended. Neither bytes nor requests extend the
  * deadline, so neither a client trickling a partial frame nor one sending
  * unauthenticated requests can hold a slot. */
 void stream_tick(struct worker *w)
@@ -266,12 +254,6 @@ static struct stream_conn *conn_new(struct worker *w, int fd, const union turn_a
     c->tuple.conn = &c->link;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     bufferevent_setcb(c->bev, read_cb, NULL, event_cb, c);
-    if (!tls) {
-        /* until it allocates, a client's frames are small: reading little
-         * at a time keeps a flood of such connections from holding 16 KiB
-         * each. (TLS reads whole records inside OpenSSL anyway.) */
-        bufferevent_set_max_single_read(c->bev, w->env->max_unauth_frame);
-    }
     /* No read high watermark: read_cb takes every whole frame each time, so
      * the input holds at most one partial frame and one read (16 KiB), and
      * libevent 2.1's OpenSSL bufferevents can stall for good when one is
