@@ -21,9 +21,15 @@ static const char *const drop_names[TURN_DROP_COUNT] = {
     [TURN_DROP_BANDWIDTH] = "bandwidth",         [TURN_DROP_OVERSIZED] = "oversized",
 };
 static const char *const stream_names[2] = {"tcp", "tls"};
+static const char *const alloc_fail_names[TURN_ALLOC_FAIL_COUNT] = {
+    [TURN_ALLOC_FAIL_FDS] = "fds",
+    [TURN_ALLOC_FAIL_PORTS] = "ports",
+    [TURN_ALLOC_FAIL_OTHER] = "other",
+};
 
 _Static_assert(TURN_DROP_COUNT == 8, "a drop reason without a label value");
 _Static_assert(TURN_STATS_TRANSPORTS == 3, "a transport without a label value");
+_Static_assert(TURN_ALLOC_FAIL_COUNT == 3, "an allocate failure without a label value");
 
 /* A bounded writer: once full it stays full and writes nothing more. */
 struct out {
@@ -130,6 +136,13 @@ static void requests(struct out *o, const struct turn_stats *t)
            "Credentials tried on requests: each one key derivation and one MESSAGE-INTEGRITY "
            "HMAC (at most one per auth-secret, or one for a static user, per request).",
            t->auth_key_tries);
+    family(o, "blindrelay_allocate_failures_total", "counter",
+           "Allocate requests answered 508 because the server could not open a relay socket, "
+           "by reason: no file descriptor, no free relay port, other.");
+    for (unsigned r = 0; r < TURN_ALLOC_FAIL_COUNT; r++) {
+        put(o, "blindrelay_allocate_failures_total{reason=\"%s\"} %llu\n", alloc_fail_names[r],
+            (unsigned long long)t->allocate_failures[r]);
+    }
 }
 
 static void traffic(struct out *o, const struct turn_stats *t)
@@ -178,6 +191,14 @@ static void connections(struct out *o, const struct relay_stats *r)
     single(o, "blindrelay_connections_garbage_closed_total", "counter",
            "TCP and TLS connections closed for a frame that is neither STUN nor ChannelData.",
            r->stream_garbage);
+    single(o, "blindrelay_connections_oversize_closed_total", "counter",
+           "TCP and TLS connections closed for announcing a frame over max-unauth-frame before "
+           "holding an allocation.",
+           r->stream_oversize);
+    single(o, "blindrelay_accept_paused_total", "counter",
+           "Times a TCP or TLS listener stopped accepting until the next second because "
+           "accept() failed (out of file descriptors or kernel memory).",
+           r->accept_paused);
     single(o, "blindrelay_packets_relayed_in_worker_total", "counter",
            "Relay-to-relay packets between two allocations of one worker, handed over without "
            "a trip through the kernel (also counted in blindrelay_packets_relayed_total).",

@@ -63,10 +63,12 @@ static const struct br_key keys[] = {
      "longest allocation lifetime granted, seconds (60 to 86400)"},
     {"nonce-lifetime", BR_T_UINT, OFF(nonce_lifetime), 0, 30, 86400, 0, "600",
      "seconds a nonce stays valid (30 to 86400)"},
-    {"total-quota", BR_T_UINT, OFF(total_quota), 0, 0, U32_MAX_, 0, "0",
-     "most allocations at once, 0 = unlimited"},
-    {"user-quota", BR_T_UINT, OFF(user_quota), 0, 0, U32_MAX_, 0, "0",
-     "most allocations at once per username, 0 = unlimited"},
+    {"total-quota", BR_T_UINT, OFF(total_quota), OFF(total_quota_auto), 0, U32_MAX_, 0, "auto",
+     "most allocations at once, 0 = unlimited; auto = as many as the file descriptor limit "
+     "leaves room for (printed at start)"},
+    {"user-quota", BR_T_UINT, OFF(user_quota), 0, 0, U32_MAX_, 0, "10",
+     "most allocations at once per static user or per REST credential id (the part after "
+     "the first ':'), 0 = unlimited"},
     {"max-permissions", BR_T_UINT, OFF(max_permissions), 0, 1, 16384, 0, "32",
      "permissions per allocation (1 to 16384)"},
     {"max-channels", BR_T_UINT, OFF(max_channels), 0, 1, 16384, 0, "64",
@@ -99,6 +101,9 @@ static const struct br_key keys[] = {
      "allocation ends; 0 = exit at once"},
     {"stream-buffer", BR_T_UINT, OFF(stream_buffer), 0, 4096, 16777216, 0, "131072",
      "bytes of relayed media queued per TCP/TLS client before more is dropped"},
+    {"max-unauth-frame", BR_T_UINT, OFF(max_unauth_frame), 0, 548, 65552, 0, "4096",
+     "largest frame, header included, a TCP/TLS connection may announce before it holds an "
+     "allocation; a larger one closes it (548 to 65552, the largest frame)"},
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))

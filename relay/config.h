@@ -47,7 +47,8 @@ struct br_config {
     uint32_t max_lifetime;           /* 3600 s */
     uint32_t nonce_lifetime;         /* 600 s */
     uint32_t total_quota;            /* max allocations, 0 = unlimited */
-    uint32_t user_quota;             /* max allocations per username, 0 = unlimited */
+    bool total_quota_auto;           /* "auto" (default): derived from the fd limit at start */
+    uint32_t user_quota;             /* per static user or REST id, 0 = unlimited; default 10 */
     uint32_t max_permissions;        /* per allocation, default 32 */
     uint32_t max_channels;           /* per allocation, default 64 */
     uint32_t max_bps;                /* per allocation, bits/s, 0 = unlimited */
@@ -58,6 +59,7 @@ struct br_config {
     uint32_t handshake_timeout;      /* TLS handshake, seconds, default 10 */
     uint32_t idle_timeout;           /* stream without allocation, seconds, default 30 */
     uint32_t stream_buffer;          /* queued bytes per stream client, default 128 KiB */
+    uint32_t max_unauth_frame;       /* stream frame bytes before an allocation, default 4096 */
     bool rfc5766_channels;           /* accept channels 0x5000-0x7FFF; default true */
     union turn_addr alternates[BR_MAX_LISTEN]; /* 300 Try Alternate while draining */
     size_t n_alternates;

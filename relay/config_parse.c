@@ -201,11 +201,15 @@ static int set_ports(const struct br_parse *p, const struct br_key *k, const cha
 
 static int set_number(const struct br_parse *p, const struct br_key *k, const char *val)
 {
-    uint32_t v;
-    int rc = check_range(p, k, val, &v);
+    uint32_t v = 0;
+    bool is_auto = k->type == BR_T_UINT && k->off2 && strcmp(val, "auto") == 0;
+    int rc = is_auto ? 0 : check_range(p, k, val, &v);
 
     if (rc < 0) {
         return rc;
+    }
+    if (k->type == BR_T_UINT && k->off2) {
+        *(bool *)br_cfg_field(p->cfg, k->off2) = is_auto;
     }
     if (k->type == BR_T_PORT) {
         *(uint16_t *)br_cfg_field(p->cfg, k->off) = (uint16_t)v;
@@ -393,6 +397,9 @@ bool br_cfg_is_list(const struct br_key *k)
 
 const char *br_cfg_metavar(const struct br_key *k)
 {
+    if (k->type == BR_T_UINT && k->off2) {
+        return "N|auto";
+    }
     static const char *const names[] = {
         [BR_T_ADDRS] = "ADDR[:PORT]",
         [BR_T_IP] = "IP",

@@ -24,7 +24,7 @@ enum br_type {
     BR_T_SECRET_FILE, /* lines of a file into the br_strlist at off */
     BR_T_USER,        /* NAME:PASSWORD into the br_strlist at off; never printed */
     BR_T_CIDR,        /* ADDR[/PREFIX] (or coturn's FIRST-LAST) into the br_strlist at off */
-    BR_T_UINT,        /* uint32_t at off, min..max */
+    BR_T_UINT,        /* uint32_t at off, min..max; with off2, "auto" sets the bool there */
     BR_T_BOOL,        /* bool at off; a bare key means true */
     BR_T_PATH,        /* char[BR_PATH_MAX] at off */
     BR_T_ADMIN,       /* ADDR[:PORT] into the turn_addr at off; "" = off (family 0) */

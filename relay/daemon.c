@@ -22,6 +22,10 @@
 #include "tls.h"
 #include "worker.h"
 
+/* Descriptors total-quota "auto" keeps for everything but allocations and
+ * connections: see auto_total_quota. */
+#define FD_RESERVE 128
+
 struct daemon {
     const struct br_config *cfg;
     struct relay_env env;
@@ -29,6 +33,8 @@ struct daemon {
     char **argv; /* to read the configuration again on SIGHUP */
     struct rules_box rules;
     unsigned long fd_limit;
+    unsigned long fd_reserve, fd_conns; /* of the total-quota "auto" derivation */
+    uint32_t total_quota;               /* in force: given, or derived from fd_limit */
     struct turn_quota *quota;
     struct turn_ratelimit *unauth_limit; /* one for all workers: threads do not multiply it */
     struct worker **workers;
@@ -165,6 +171,7 @@ static void build_env(struct daemon *d)
     env->idle_timeout = cfg->idle_timeout;
     env->max_lifetime = cfg->max_lifetime;
     env->stream_buffer = cfg->stream_buffer;
+    env->max_unauth_frame = cfg->max_unauth_frame;
     env->udp_gso = cfg->udp_gso;
     if (cfg->n_tls_listen) {
         char err[512];
@@ -172,6 +179,29 @@ static void build_env(struct daemon *d)
             br_fatal("%s", err);
         }
     }
+}
+
+/* total-quota "auto": allocations that fit in the descriptor limit. Each
+ * allocation holds a relay socket, each TCP/TLS client one more; kept
+ * aside are FD_RESERVE (standard streams, the admin endpoint and its
+ * connections, files read at start and on SIGHUP, libraries), each
+ * worker's loop, wake-up eventfd and listeners, and room for
+ * min(max-connections, half the rest) stream connections. Never 0
+ * (unlimited). */
+static uint32_t auto_total_quota(struct daemon *d)
+{
+    const struct br_config *cfg = d->cfg;
+    unsigned long per_worker = 2 + cfg->n_listen * (1 + cfg->tcp) + cfg->n_tls_listen;
+    unsigned long avail, conns;
+
+    d->fd_reserve = FD_RESERVE + d->n_workers * per_worker;
+    avail = d->fd_limit > d->fd_reserve ? d->fd_limit - d->fd_reserve : 0;
+    conns = avail / 2 < cfg->max_connections ? avail / 2 : cfg->max_connections;
+    d->fd_conns = conns;
+    if (avail - conns > UINT32_MAX) {
+        return UINT32_MAX;
+    }
+    return avail - conns > 0 ? (uint32_t)(avail - conns) : 1;
 }
 
 static void build_rules(struct daemon *d)
@@ -188,7 +218,8 @@ static void build_rules(struct daemon *d)
         br_fatal("%s", err);
     }
     d->env.rules = &d->rules;
-    if (turn_quota_new(&d->quota, cfg->total_quota, cfg->user_quota) < 0 ||
+    d->total_quota = cfg->total_quota_auto ? auto_total_quota(d) : cfg->total_quota;
+    if (turn_quota_new(&d->quota, d->total_quota, cfg->user_quota) < 0 ||
         turn_ratelimit_new(&d->unauth_limit, cfg->unauth_rate) < 0) {
         br_fatal("out of memory");
     }
@@ -206,6 +237,7 @@ struct daemon *daemon_new(const struct br_config *cfg, int argc, char **argv)
     d->argc = argc;
     d->argv = argv;
     d->fd_limit = raise_fd_limit();
+    d->n_workers = cfg->threads ? cfg->threads : (unsigned)(cores > 0 ? cores : 1);
     probe_listeners(cfg);
     build_env(d);
     build_rules(d);
@@ -224,7 +256,6 @@ struct daemon *daemon_new(const struct br_config *cfg, int argc, char **argv)
         .n_alternates = cfg->n_alternates,
     };
     d->env.draining = &d->draining;
-    d->n_workers = cfg->threads ? cfg->threads : (unsigned)(cores > 0 ? cores : 1);
     d->workers = calloc(d->n_workers, sizeof(*d->workers));
     if (!d->workers) {
         br_fatal("out of memory");
@@ -237,6 +268,24 @@ struct daemon *daemon_new(const struct br_config *cfg, int argc, char **argv)
         }
     }
     return d;
+}
+
+static void print_quotas(const struct daemon *d)
+{
+    char user[32] = "unlimited";
+
+    if (d->cfg->user_quota) {
+        snprintf(user, sizeof(user), "%u", (unsigned)d->cfg->user_quota);
+    }
+    if (d->cfg->total_quota_auto) {
+        br_log("total-quota %u (auto: %lu descriptors - %lu reserved - %lu for TCP/TLS "
+               "connections), user-quota %s",
+               (unsigned)d->total_quota, d->fd_limit, d->fd_reserve, d->fd_conns, user);
+    } else if (d->total_quota) {
+        br_log("total-quota %u, user-quota %s", (unsigned)d->total_quota, user);
+    } else {
+        br_log("total-quota unlimited, user-quota %s", user);
+    }
 }
 
 static void print_summary(const struct daemon *d)
@@ -277,6 +326,7 @@ static void print_summary(const struct daemon *d)
         br_log("admin: off");
     }
     br_log("file descriptors: %lu (one per allocation, one per TCP/TLS connection)", d->fd_limit);
+    print_quotas(d);
     br_log("no per-session logs: nothing about clients or peers is written");
 }
 

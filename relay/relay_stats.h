@@ -13,6 +13,8 @@ struct relay_stats {
     uint64_t idle_closed;         /* closed by idle-timeout */
     uint64_t stream_garbage;      /* closed for a frame that is neither STUN nor ChannelData */
     uint64_t relayed_in_worker;   /* relay-to-relay packets that skipped the kernel */
+    uint64_t stream_oversize;     /* closed for a frame over max-unauth-frame before allocating */
+    uint64_t accept_paused;       /* listener rested: accept() failed (EMFILE, ENFILE, ENOMEM) */
 } __attribute__((aligned(64)));
 
 #endif

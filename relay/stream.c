@@ -147,6 +147,13 @@ static void read_cb(struct bufferevent *bev, void *arg)
             stream_close(c);
             return;
         }
+        if (!c->allocated && (size_t)len > c->worker->env->max_unauth_frame) {
+            /* until it holds an allocation a client has no use for large
+             * frames, and waiting for one would pin its bytes here */
+            c->worker->stats.stream_oversize++;
+            stream_close(c);
+            return;
+        }
         if (evbuffer_get_length(in) < (size_t)len) {
             return; /* a partial frame waits for the rest */
         }
@@ -174,9 +181,10 @@ static void event_cb(struct bufferevent *bev, short events, void *arg)
     stream_close(c);
 }
 
-/* Once a second: connections that got no allocation within idle-timeout
- * of connecting (or of finishing the TLS handshake) are closed, and so are
- * those whose allocation ended. Neither bytes nor requests extend the
+/* Once a second: listeners resting after a failed accept() listen again;
+ * connections that got no allocation within idle-timeout of connecting (or
+ * of finishing the TLS handshake) are closed, and so are those whose
+ * allocation ended. Neither bytes nor requests extend the
  * deadline, so neither a client trickling a partial frame nor one sending
  * unauthenticated requests can hold a slot. */
 void stream_tick(struct worker *w)
@@ -185,6 +193,12 @@ void stream_tick(struct worker *w)
 
     struct stream_conn *c = w->conns, *next;
 
+    for (size_t i = 0; i < w->n_streams; i++) {
+        if (w->streams[i].paused) {
+            w->streams[i].paused = false;
+            evconnlistener_enable(w->streams[i].lev);
+        }
+    }
     for (; c; c = next) {
         next = c->next;
         if (c->allocated) {
@@ -282,6 +296,20 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
     w->stats.connections_active++;
 }
 
+/* accept() failed for want of a descriptor (EMFILE, ENFILE) or of kernel
+ * memory. The pending connection stays in the backlog and the listener
+ * stays readable, so libevent would call accept() again at once, forever:
+ * the listener rests until the next tick, when closed connections or
+ * allocations may have given descriptors back. */
+static void accept_error_cb(struct evconnlistener *lev, void *arg)
+{
+    struct stream_listener *sl = arg;
+
+    sl->worker->stats.accept_paused++;
+    sl->paused = true;
+    evconnlistener_disable(lev);
+}
+
 int stream_listen(struct worker *w, struct stream_listener *sl, const union turn_addr *addr,
                   bool tls)
 {
@@ -295,7 +323,11 @@ int stream_listen(struct worker *w, struct stream_listener *sl, const union turn
     sl->tls = tls;
     sl->lev = evconnlistener_new_bind(w->base, accept_cb, sl, flags, LISTEN_BACKLOG, &addr->sa,
                                       (int)turn_addr_len(addr));
-    return sl->lev ? 0 : -errno;
+    if (!sl->lev) {
+        return -errno;
+    }
+    evconnlistener_set_error_cb(sl->lev, accept_error_cb);
+    return 0;
 }
 
 void stream_unlisten(struct stream_listener *sl)

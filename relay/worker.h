@@ -32,6 +32,7 @@ struct relay_env {
     size_t n_tls_listen;
     uint32_t handshake_timeout, idle_timeout, max_lifetime; /* seconds */
     uint32_t stream_buffer;                                 /* bytes */
+    uint32_t max_unauth_frame; /* bytes of a stream frame before the client allocates */
     bool udp_gso;
     struct turn_server_config turn; /* ops filled per worker */
 };

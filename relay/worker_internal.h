@@ -45,6 +45,7 @@ struct udp_listener {
 struct stream_listener {
     struct evconnlistener *lev;
     bool tls;
+    bool paused; /* accept() failed (EMFILE...): disabled until the next tick */
     struct worker *worker;
 };
 

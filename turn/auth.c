@@ -355,6 +355,19 @@ static bool check_rest(const struct turn_auth *auth, const struct auth_req *req,
     return ok;
 }
 
+/* A REST username counts against user-quota by its id, as coturn counts
+ * it: "<expiry>:<id>" -> "<id>"; "<expiry>" alone stays whole. */
+static void rest_quota_id(struct turn_auth_result *res)
+{
+    const uint8_t *colon = memchr(res->username, ':', res->username_len);
+
+    res->rest = true;
+    if (colon) {
+        res->quota_id = colon + 1;
+        res->quota_id_len = res->username_len - (size_t)(colon + 1 - res->username);
+    }
+}
+
 /* USERHASH (RFC 8489 14.4) names a static user; REST usernames cannot be
  * recovered from their hash. */
 static const struct auth_user *find_userhash(const struct turn_auth *auth,
@@ -391,16 +404,24 @@ static int check_credentials(const struct turn_auth *auth, struct auth_req *req,
         }
         res->username = (const uint8_t *)u->name;
         res->username_len = u->name_len;
+        res->quota_id = res->username;
+        res->quota_id_len = res->username_len;
         return check_user(u, req, res) ? 0 : 401;
     }
     req->user = stun_attr_value(req->msg, uname);
     req->user_len = uname->len;
     res->username = req->user;
     res->username_len = req->user_len;
+    res->quota_id = req->user;
+    res->quota_id_len = req->user_len;
     /* a static user's name is tried only as that user: one key, never
      * every secret as well */
     const struct auth_user *u = find_static(auth, req);
-    if (u ? check_user(u, req, res) : check_rest(auth, req, now, res)) {
+    if (u) {
+        return check_user(u, req, res) ? 0 : 401;
+    }
+    if (check_rest(auth, req, now, res)) {
+        rest_quota_id(res);
         return 0;
     }
     return 401;

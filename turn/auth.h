@@ -3,6 +3,7 @@
 #ifndef TURN_AUTH_H
 #define TURN_AUTH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -58,6 +59,13 @@ struct turn_auth_result {
                                        request named a static user by USERHASH) */
     size_t username_len;
     unsigned tries; /* keys derived and checked (one MESSAGE-INTEGRITY HMAC each) */
+    /* Whom user-quota counts, inside username: a static user's name, or
+     * the id after the first ':' of a REST username "<expiry>:<id>" (the
+     * whole username when it has no ':'), so that a fresh expiry is not a
+     * fresh quota. rest tells the two kinds apart. */
+    const uint8_t *quota_id;
+    size_t quota_id_len;
+    bool rest;
 };
 
 /* Checks a request per RFC 8489 9.2.4: no integrity -> 401; integrity

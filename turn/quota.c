@@ -25,7 +25,7 @@ struct turn_quota {
     pthread_mutex_t lock;
     uint32_t total, per_user;
     _Atomic uint64_t in_use;
-    uint8_t key[32];
+    uint8_t key[2][32]; /* [static user, REST id] */
     struct user_count *buckets[QUOTA_BUCKETS];
 };
 
@@ -36,7 +36,7 @@ int turn_quota_new(struct turn_quota **out, uint32_t total, uint32_t per_user)
     if (!q) {
         return -ENOMEM;
     }
-    if (RAND_bytes(q->key, sizeof(q->key)) != 1) {
+    if (RAND_bytes(&q->key[0][0], sizeof(q->key)) != 1) {
         free(q);
         return -EIO;
     }
@@ -65,13 +65,14 @@ void turn_quota_free(struct turn_quota *quota)
     free(quota);
 }
 
-void turn_quota_hash(const struct turn_quota *quota, const uint8_t *user, size_t len,
+void turn_quota_hash(const struct turn_quota *quota, bool rest, const uint8_t *id, size_t len,
                      uint8_t hash[TURN_QUOTA_HASH_LEN])
 {
-    uint8_t mac[EVP_MAX_MD_SIZE];
+    uint8_t mac[EVP_MAX_MD_SIZE] = {0};
     unsigned mac_len = 0;
 
-    HMAC(EVP_sha256(), quota->key, sizeof(quota->key), user, len, mac, &mac_len);
+    /* one key per kind: a REST id never shares a count with a static name */
+    HMAC(EVP_sha256(), quota->key[rest], sizeof(quota->key[rest]), id, len, mac, &mac_len);
     memcpy(hash, mac, TURN_QUOTA_HASH_LEN);
 }
 

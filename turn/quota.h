@@ -4,6 +4,7 @@
 #ifndef TURN_QUOTA_H
 #define TURN_QUOTA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,8 +16,10 @@ struct turn_quota;
 int turn_quota_new(struct turn_quota **out, uint32_t total, uint32_t per_user);
 void turn_quota_free(struct turn_quota *quota);
 
-/* Keyed hash of a username (the key is random per process). */
-void turn_quota_hash(const struct turn_quota *quota, const uint8_t *user, size_t len,
+/* Keyed hash of whom a quota counts (the key is random per process): a
+ * static user's name, or a REST credential's id (rest true); the two never
+ * share a count. */
+void turn_quota_hash(const struct turn_quota *quota, bool rest, const uint8_t *id, size_t len,
                      uint8_t hash[TURN_QUOTA_HASH_LEN]);
 
 /* Takes one allocation for this user. Returns 0, -EDQUOT (a cap is

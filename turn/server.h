@@ -55,8 +55,9 @@ struct turn_relay_request {
 /* What relay/ provides to open and close relay sockets. open binds a UDP
  * socket for alloc and keeps alloc to route peer packets; it writes the
  * address to advertise. Returns 0, -EAFNOSUPPORT (no relay address of that
- * family), -EADDRINUSE (no free port), -ENOENT (unknown or expired token)
- * or another negative errno. */
+ * family), -EADDRINUSE (no free port), -EMFILE or -ENFILE (no file
+ * descriptor), -ENOENT (unknown or expired token) or another negative
+ * errno; the server answers 508 and counts the reason. */
 struct turn_relay_ops {
     int (*open)(void *arg, struct turn_alloc *alloc, struct turn_relay_request *req,
                 struct turn_relay **relay, union turn_addr *advertised);

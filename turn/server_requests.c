@@ -113,6 +113,19 @@ static int allocate_port_request(const struct stun_msg *msg, struct turn_relay_r
     return 0;
 }
 
+static enum turn_alloc_fail alloc_fail_reason(int err)
+{
+    switch (err) {
+    case -EMFILE:
+    case -ENFILE:
+        return TURN_ALLOC_FAIL_FDS;
+    case -EADDRINUSE:
+        return TURN_ALLOC_FAIL_PORTS;
+    default:
+        return TURN_ALLOC_FAIL_OTHER;
+    }
+}
+
 static int open_relay(struct request *req, struct turn_alloc *alloc, struct turn_relay_request *rr)
 {
     const struct turn_relay_ops *ops = &req->server->cfg.ops;
@@ -121,7 +134,11 @@ static int open_relay(struct request *req, struct turn_alloc *alloc, struct turn
     if (err == -EAFNOSUPPORT) {
         return 440;
     }
-    return err < 0 ? 508 : 0;
+    if (err < 0) {
+        req->server->stats.allocate_failures[alloc_fail_reason(err)]++;
+        return 508;
+    }
+    return 0;
 }
 
 enum turn_verdict handle_allocate(struct request *req, struct turn_alloc *existing)
@@ -156,13 +173,14 @@ enum turn_verdict handle_allocate(struct request *req, struct turn_alloc *existi
     if (code) {
         return reply_error(req, code);
     }
-    turn_quota_hash(s->cfg.quota, auth->username, auth->username_len, user_hash);
+    turn_quota_hash(s->cfg.quota, auth->rest, auth->quota_id, auth->quota_id_len, user_hash);
     if (turn_quota_take(s->cfg.quota, user_hash) < 0) {
         return reply_error(req, 486);
     }
     alloc = turn_alloc_add(s->table, req->tuple);
     if (!alloc) {
         turn_quota_release(s->cfg.quota, user_hash);
+        s->stats.allocate_failures[TURN_ALLOC_FAIL_OTHER]++;
         return reply_error(req, 508);
     }
     memcpy(alloc->user_hash, user_hash, sizeof(user_hash));

@@ -24,6 +24,14 @@ enum turn_drop {
     TURN_DROP_COUNT,
 };
 
+/* Why an Allocate got 508 (the server's side, not the request's). */
+enum turn_alloc_fail {
+    TURN_ALLOC_FAIL_FDS,   /* no file descriptor for a relay socket (EMFILE, ENFILE) */
+    TURN_ALLOC_FAIL_PORTS, /* every port of the relay range is taken */
+    TURN_ALLOC_FAIL_OTHER, /* anything else: memory, an unknown reservation token */
+    TURN_ALLOC_FAIL_COUNT,
+};
+
 /* Client transports, indexed by enum turn_transport (udp, tcp, tls). */
 #define TURN_STATS_TRANSPORTS 3
 
@@ -54,6 +62,7 @@ struct turn_stats {
     uint64_t dropped[TURN_DROP_COUNT];
     uint64_t lifetime_buckets[TURN_STATS_N_LIFETIME]; /* not cumulative */
     uint64_t lifetime_sum;                            /* seconds */
+    uint64_t allocate_failures[TURN_ALLOC_FAIL_COUNT];
 } __attribute__((aligned(64)));
 
 /* Counts one error response with this code. */

@@ -50,6 +50,10 @@ static struct admin_snapshot sample(void)
     s.relay.connections_active = 1;
     s.relay.stream_garbage = 4;
     s.admin_closed[0] = 13;
+    s.relay.stream_oversize = 5;
+    s.relay.accept_paused = 6;
+    s.turn.allocate_failures[TURN_ALLOC_FAIL_FDS] = 3;
+    s.turn.allocate_failures[TURN_ALLOC_FAIL_PORTS] = 2;
     return s;
 }
 
@@ -115,6 +119,14 @@ Test(metrics, exact_lines)
     has_line("blindrelay_connections_garbage_closed_total 4");
     has_line("blindrelay_admin_connections_closed_total{reason=\"make_room\"} 13");
     has_line("blindrelay_admin_connections_closed_total{reason=\"deadline\"} 0");
+    has_line("# TYPE blindrelay_connections_oversize_closed_total counter");
+    has_line("blindrelay_connections_oversize_closed_total 5");
+    has_line("# TYPE blindrelay_accept_paused_total counter");
+    has_line("blindrelay_accept_paused_total 6");
+    has_line("# TYPE blindrelay_allocate_failures_total counter");
+    has_line("blindrelay_allocate_failures_total{reason=\"fds\"} 3");
+    has_line("blindrelay_allocate_failures_total{reason=\"ports\"} 2");
+    has_line("blindrelay_allocate_failures_total{reason=\"other\"} 0");
     has_line("blindrelay_workers 4");
     has_line("blindrelay_build_info{version=\"" BR_VERSION "\",commit=\"" BR_COMMIT "\"} 1");
     has_line("process_resident_memory_bytes 4096000");
@@ -200,7 +212,7 @@ static void check_labels(const char *line, const char *open, const char *close)
         "client_to_peer", "peer_to_client", "udp",    "tcp",        "tls",         "malformed",
         "no_allocation",  "no_permission",  "policy", "unexpected", "buffer_full", "bandwidth",
         "oversized",      "ipv4",           "ipv6",   "+Inf",       BR_VERSION,    BR_COMMIT,
-        "make_room",      "deadline",       NULL};
+        "make_room",      "deadline",       "fds",    "ports",      "other",       NULL};
     const char *p = open + 1;
 
     while (p < close) {

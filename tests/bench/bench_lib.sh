@@ -74,7 +74,10 @@ bl_server_cmd() {
     fi
     case $kind in
     blindrelay | blindrelay-nogso)
+        # one credential for every client, and more allocations than a
+        # 20000-descriptor limit derives: no quotas, as coturn's defaults
         BL_CMD=("$BUILD/blindrelay" --listen "127.0.0.1:$port" "${br_auth[@]}" --realm test
+            --user-quota 0 --total-quota 0
             --allow-peer 127.0.0.0/8 --relay-ip 127.0.0.1 --relay-ports 40000-60999
             --threads "$n" --admin-listen "")
         [ "$kind" = blindrelay ] || BL_CMD+=(--udp-gso false)

@@ -791,7 +791,7 @@ render_text() { awk -F'\t' '{ for (i = 1; i <= NF; i++) { c[NR, i] = $i; if (len
 render_md() { awk -F'\t' '{ s = "|"; for (i = 1; i <= NF; i++) s = s " " $i " |"; print s
     if (NR == 1) { s = "|"; for (i = 1; i <= NF; i++) s = s (i == 1 ? " --- |" : " ---: |"); print s } }' "$1"; }
 
-SERVER_BR="taskset -c 0 blindrelay --listen 127.0.0.1:PORT --user u:p --realm test --allow-peer 127.0.0.0/8 --relay-ip 127.0.0.1 --relay-ports 40000-60999 --threads N --admin-listen \"\""
+SERVER_BR="taskset -c 0 blindrelay --listen 127.0.0.1:PORT --user u:p --user-quota 0 --total-quota 0 --realm test --allow-peer 127.0.0.0/8 --relay-ip 127.0.0.1 --relay-ports 40000-60999 --threads N --admin-listen \"\""
 SERVER_CT="taskset -c 0 $BL_COTURN -n --log-file=stdout --simple-log --no-cli --no-tls --no-dtls --listening-ip=127.0.0.1 --listening-port=PORT --relay-ip=127.0.0.1 --min-port=40000 --max-port=60999 --realm=test --user=u:p --lt-cred-mech --allow-loopback-peers --relay-threads=N --no-tcp-relay >/dev/null"
 SERVER_FW="taskset -c 0 udp-forwarder --listen 127.0.0.1:PORT --duration 900"
 

@@ -17,9 +17,16 @@ Checks:
               --existing of them already open elsewhere): the next is closed
   alloc-free  with a one-port relay range: Allocate over TCP, a second one
               gets 508, closing the first connection frees the port at once
+  oversize    --count connections from --sources addresses 127.0.4.x, each
+              announcing a 65532-byte frame and sending most of it: each is
+              closed within 1 s, the server's RSS (--pid) grows by less than
+              --max-rss-mib, while a connection with an allocation sends an
+              8 KiB request and keeps getting answers; with --tls, a TLS
+              connection gets 4096 bytes answered and is closed at 65532
 """
 
 import argparse
+import selectors
 import hashlib
 import hmac
 import os
@@ -364,12 +371,12 @@ def check_timeouts(a):
 
     hello = client_hello() if a.tls else b""
     late_in_second()
-    # (c) a STUN header announcing 65532 bytes, then nothing; the same with
-    # 60000 of those bytes sent
-    opened("header announcing 65532 bytes, then nothing", server, idle,
-           struct.pack("!HHI", BINDING, 65532, MAGIC) + os.urandom(12))
-    opened("65532-byte frame with 60000 bytes sent, then nothing", server, idle,
-           struct.pack("!HHI", BINDING, 65532, MAGIC) + os.urandom(12) + b"\0" * 60000)
+    # (c) a STUN header announcing 4000 bytes (under max-unauth-frame, so
+    # it waits for the rest), then nothing; the same with 3000 bytes sent
+    opened("header announcing 4000 bytes, then nothing", server, idle,
+           struct.pack("!HHI", BINDING, 4000, MAGIC) + os.urandom(12))
+    opened("4000-byte frame with 3000 bytes sent, then nothing", server, idle,
+           struct.pack("!HHI", BINDING, 4000, MAGIC) + os.urandom(12) + b"\0" * 3000)
     # (d) nothing at all; one byte of a never-complete frame every 0.5 s
     opened("connection that sends nothing", server, idle)
     opened("one byte every 0.5 s of a 420-byte frame", server, idle,
@@ -575,11 +582,113 @@ def check_alloc_free(a):
     c2.close()
 
 
+def vm_rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise ValueError("no VmRSS for pid %d" % pid)
+
+
+def big_binding(size):
+    """A Binding request of size bytes: padded with an unknown
+    comprehension-optional attribute (0x8123), which the server ignores."""
+    return stun(BINDING, attr(0x8123, b"\0" * (size - 20 - 4)))
+
+
+def check_oversize(a):
+    server = hostport(a.server)
+    good = connect(server, "127.0.5.1")
+    code, _ = allocate(good, a.user, a.password)
+    check(code == 0, "connection with an allocation: Allocate: %s" %
+          ("success" if code == 0 else code))
+    req, tid = big_binding(8192)
+    good.sendall(req)
+    check(binding_response_ok(recv_frame(good), tid, good.getsockname()),
+          "with an allocation, an 8192-byte Binding request is answered (no unauth limit)")
+    before = vm_rss_kib(a.pid)
+    frame = struct.pack("!HHI", BINDING, 65532, MAGIC) + os.urandom(12) + b"\0" * a.send
+    sel = selectors.DefaultSelector()
+    opened = {}  # socket -> time its bytes were sent
+    closed = {}  # socket -> seconds from send to close
+    refused = answered = asked = 0
+    t0 = time.monotonic()
+    for i in range(a.count):
+        src = "127.0.4.%d" % (1 + i % a.sources)
+        try:
+            s = connect(server, src)
+            s.setblocking(False)
+            try:
+                s.send(frame)  # as much as the socket takes; the rest is not needed
+            except (BlockingIOError, ConnectionResetError, BrokenPipeError):
+                pass
+        except OSError:
+            refused += 1
+            continue
+        opened[s] = time.monotonic()
+        sel.register(s, selectors.EVENT_READ)
+        if i % 100 == 99:
+            # the well-behaved connection is answered in the middle of it
+            asked += 1
+            answered += binding_ok(good, "", report=False)
+    open_s = time.monotonic() - t0
+    deadline = time.monotonic() + 5
+    while len(closed) < len(opened) and time.monotonic() < deadline:
+        for key, _ in sel.select(timeout=0.2):
+            s = key.fileobj
+            try:
+                data = s.recv(65536)
+            except BlockingIOError:
+                continue
+            except OSError:
+                data = b""
+            if not data:
+                closed[s] = time.monotonic() - opened[s]
+                sel.unregister(s)
+    after = vm_rss_kib(a.pid)
+    for s in opened:
+        s.close()
+    check(refused == 0, "%d connections from %d addresses opened in %.1f s (%d refused)" %
+          (len(opened), a.sources, open_s, refused))
+    late = [t for t in closed.values() if t >= 1.0]
+    check(len(closed) == len(opened) and not late,
+          "each announced a 65532-byte frame (%d bytes sent): %d of %d closed, slowest after "
+          "%.2f s (limit 1 s)" % (len(frame), len(closed), len(opened),
+                                  max(closed.values()) if closed else -1))
+    grew = (after - before) / 1024.0
+    check(grew < a.max_rss_mib, "server RSS %.1f MiB -> %.1f MiB: +%.1f MiB (limit %.0f)" %
+          (before / 1024.0, after / 1024.0, grew, a.max_rss_mib))
+    asked += 1
+    answered += binding_ok(good, "", report=False)
+    check(answered == asked, "the connection with an allocation got %d/%d Binding answers "
+          "meanwhile" % (answered, asked))
+    good.close()
+    if a.tls:
+        check_oversize_tls(a)
+
+
+def check_oversize_tls(a):
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_alpn_protocols(["stun.turn"])
+    s = ctx.wrap_socket(connect(hostport(a.tls), "127.0.5.2"))
+    req, tid = big_binding(4096)
+    s.sendall(req)
+    check(binding_response_ok(recv_frame(s), tid, s.getsockname()),
+          "TLS: a 4096-byte Binding request (max-unauth-frame) is answered")
+    s.sendall(struct.pack("!HHI", BINDING, 65532, MAGIC) + os.urandom(12) + b"\0" * 8000)
+    t = closed_within(s, 3.0)
+    check(t is not None and t < 1.0, "TLS: a header announcing 65532 bytes closes the connection "
+          "(%s)" % ("after %.2f s" % t if t is not None else "not within 3 s"))
+    s.close()
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("check", choices=["framing", "timeouts", "cap-ip", "cap-total",
-                                     "alloc-free"])
+                                     "alloc-free", "oversize"])
     p.add_argument("--server", required=True, help="TCP ADDR:PORT")
     p.add_argument("--tls", help="TLS ADDR:PORT")
     p.add_argument("--bind", default="127.0.0.1")
@@ -595,9 +704,16 @@ def main():
     p.add_argument("--existing", type=int, default=0)
     p.add_argument("--user")
     p.add_argument("--password")
+    p.add_argument("--pid", type=int, help="server pid (oversize: its RSS)")
+    p.add_argument("--count", type=int, default=600)
+    p.add_argument("--sources", type=int, default=20)
+    p.add_argument("--send", type=int, default=60000,
+                   help="oversize: bytes of the frame's body sent after its header")
+    p.add_argument("--max-rss-mib", type=float, default=10)
     a = p.parse_args()
     {"framing": check_framing, "timeouts": check_timeouts, "cap-ip": check_cap_ip,
-     "cap-total": check_cap_total, "alloc-free": check_alloc_free}[a.check](a)
+     "cap-total": check_cap_total, "alloc-free": check_alloc_free,
+     "oversize": check_oversize}[a.check](a)
     sys.exit(1 if FAILURES else 0)
 
 

@@ -189,7 +189,7 @@ start_server() {
         [ "$t" = tls ] && tls=(--tls-listen "$SERVER_IP:$TLS_PORT" --cert "$WORK/cert.pem" --key "$WORK/key.pem")
         spawn "$SERVER_LOG" ip netns exec "$NS_S" "$BUILD/blindrelay" \
             --listen "$SERVER_IP:$PORT" "${tls[@]}" --relay-ip "$SERVER_IP" \
-            --relay-ports 50000-50999 --user u:p --realm test \
+            --relay-ports 50000-50999 --user u:p --user-quota 0 --realm test \
             --admin-listen "127.0.0.1:$ADMIN_PORT" "${SERVER_EXTRA[@]}" "$@"
     fi
     SERVER_PID=$LAST_PID
@@ -234,7 +234,7 @@ server_counters() {
 start_alternate() {
     spawn "$WORK/alternate.log" ip netns exec "$NS_S" "$BUILD/blindrelay" \
         --listen "$SERVER_IP:$ALT_PORT" --relay-ip "$SERVER_IP" --relay-ports "$ALT_RELAY_PORTS" \
-        --user u:p --realm test --admin-listen "127.0.0.1:$ALT_ADMIN_PORT" "${SERVER_EXTRA[@]}"
+        --user u:p --user-quota 0 --realm test --admin-listen "127.0.0.1:$ALT_ADMIN_PORT" "${SERVER_EXTRA[@]}"
     ALT_PID=$LAST_PID
     for _ in $(seq 100); do
         listening "$NS_S" udp "$ALT_PORT" && return 0

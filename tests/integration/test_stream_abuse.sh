@@ -6,12 +6,17 @@
 #    ChannelData, or a STUN length not a multiple of 4, closes that
 #    connection only;
 #  - deadlines (--idle-timeout 2, --handshake-timeout 2): a never-completed
-#    65532-byte frame, a silent connection, a frame trickled one byte every
+#    4000-byte frame, a silent connection, a frame trickled one byte every
 #    0.5 s, a TLS connection without a ClientHello or with half of one are
 #    all closed 2 to 4 s after they opened: bytes do not extend a deadline;
 #  - caps: --max-connections-per-ip 5 (the 6th from 127.0.0.1 is closed at
 #    once, 127.0.0.2 is still served, slots come back on close), and in a
 #    second run --max-connections 8 over several source addresses;
+#  - max-unauth-frame: 600 connections from 20 addresses, each announcing
+#    a 65532-byte frame (and sending 60000 bytes of it) before any
+#    allocation, are closed within 1 s and raise the server's RSS by less
+#    than 10 MiB (it was +51 MiB under ASan before the limit); a connection
+#    with an allocation may still send an 8 KiB request;
 #  - closing a connection frees its allocation at once: with a one-port
 #    relay range, a new Allocate succeeds right after the close.
 # blindrelay only (coturn has no such keys). Ports 62450-62499, relay ports
@@ -22,12 +27,15 @@ if [ "$BR_TEST_SERVER" != blindrelay ]; then
     echo "[$TEST_NAME] blindrelay-specific; nothing to do for $BR_TEST_SERVER"
     exit 0
 fi
-need "$BUILD/blindrelay" "$TESTCLIENT" "$PYTHON" turnutils_uclient turnutils_peer openssl
+need "$BUILD/blindrelay" "$TESTCLIENT" "$PYTHON" turnutils_uclient turnutils_peer openssl curl
 
 HELPER=$(dirname "$0")/stream_abuse.py
 PORT=$(pick_stream_port 62450)
 TLS_PORT=$(pick_stream_port $((PORT + 1)))
 PEER_PORT=$(pick_port $((TLS_PORT + 1)))
+# not PEER_PORT + 1: turnutils_uclient sends RTCP to the peer port + 1, and the
+# admin port is refused as a peer
+ADMIN_PORT=$(pick_stream_port $((PEER_PORT + 5)))
 USER=brabuse
 PASS=brabuse-pass-$$
 S=(--server "127.0.0.1:$PORT")
@@ -119,7 +127,24 @@ expect_client "UDP relay at the connection cap" relay "${S[@]}" --user "$USER" -
 check_witnesses run2
 server_stop
 
-log "run 3: closing a TCP connection frees its allocation (one relay port)"
+log "run 3: max-unauth-frame (default 4096): 600 connections announcing 65532-byte frames"
+server_start_stream oversize "127.0.0.1:$PORT" "127.0.0.1:$TLS_PORT" "$WORK/server.pem" \
+    "$WORK/server.key" "${COMMON[@]}" --relay-ports 63700-63749 --admin-listen "127.0.0.1:$ADMIN_PORT"
+start_witnesses run3
+abuse oversize oversize "${S[@]}" --tls "127.0.0.1:$TLS_PORT" --user "$USER" --password "$PASS" --pid "$SERVER_PID" \
+    --count 600 --sources 20 --max-rss-mib 10
+expect_client "UDP relay after the oversize frames" relay "${S[@]}" --user "$USER" --password "$PASS" --count 10
+OVERSIZE=$(curl -s -m 2 "http://127.0.0.1:$ADMIN_PORT/metrics" |
+    awk '$1 == "blindrelay_connections_oversize_closed_total" {print $2}')
+if [ "${OVERSIZE:-0}" -ge 600 ]; then
+    pass "oversize: blindrelay_connections_oversize_closed_total $OVERSIZE (>= 600)"
+else
+    fail "oversize: blindrelay_connections_oversize_closed_total ${OVERSIZE:-missing}, expected >= 600"
+fi
+check_witnesses run3
+server_stop
+
+log "run 4: closing a TCP connection frees its allocation (one relay port)"
 server_start_stream one-port "127.0.0.1:$PORT" "127.0.0.1:$TLS_PORT" "$WORK/server.pem" \
     "$WORK/server.key" "${COMMON[@]}" --relay-ports 63750-63750
 abuse alloc-free alloc-free "${S[@]}" --user "$USER" --password "$PASS"

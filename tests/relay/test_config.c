@@ -126,7 +126,9 @@ Test(config, defaults)
     cr_assert_eq(cfg.max_lifetime, 3600);
     cr_assert_eq(cfg.nonce_lifetime, 600);
     cr_assert_eq(cfg.total_quota, 0);
-    cr_assert_eq(cfg.user_quota, 0);
+    cr_assert(cfg.total_quota_auto, "total-quota defaults to auto (from the fd limit)");
+    cr_assert_eq(cfg.user_quota, 10);
+    cr_assert_eq(cfg.max_unauth_frame, 4096);
     cr_assert_eq(cfg.max_permissions, 32);
     cr_assert_eq(cfg.max_channels, 64);
     cr_assert(cfg.rfc5766_channels);
@@ -259,6 +261,7 @@ Test(config, unsigned_ranges)
             "--max-lifetime", "86400", "--nonce-lifetime", "30");
     cr_assert_eq(cfg.threads, 256);
     cr_assert_eq(cfg.total_quota, 4294967295u);
+    cr_assert(!cfg.total_quota_auto);
     cr_assert_eq(cfg.user_quota, 10);
     cr_assert_eq(cfg.max_permissions, 1);
     cr_assert_eq(cfg.max_channels, 16384);
@@ -272,6 +275,22 @@ Test(config, unsigned_ranges)
              "4294967296");
     LOAD_ERR("blindrelay: --default-lifetime: must be between 60 and 86400", "--default-lifetime",
              "59");
+    LOAD_OK("--total-quota", "0", "--user-quota", "0");
+    cr_assert_eq(cfg.total_quota, 0);
+    cr_assert(!cfg.total_quota_auto, "an explicit 0 is unlimited, not auto");
+    cr_assert_eq(cfg.user_quota, 0);
+    LOAD_OK("--total-quota", "7", "--total-quota", "auto");
+    cr_assert(cfg.total_quota_auto);
+    cr_assert_eq(cfg.total_quota, 0);
+    LOAD_ERR("blindrelay: --user-quota: expected a number, got 'auto'", "--user-quota", "auto");
+    LOAD_OK("--max-unauth-frame", "548");
+    cr_assert_eq(cfg.max_unauth_frame, 548);
+    LOAD_OK("--max-unauth-frame", "65552");
+    cr_assert_eq(cfg.max_unauth_frame, 65552);
+    LOAD_ERR("blindrelay: --max-unauth-frame: must be between 548 and 65552", "--max-unauth-frame",
+             "547");
+    LOAD_ERR("blindrelay: --max-unauth-frame: must be between 548 and 65552", "--max-unauth-frame",
+             "65553");
     LOAD_ERR("blindrelay: --max-lifetime: must be between 60 and 86400", "--max-lifetime", "86401");
     LOAD_ERR("blindrelay: --nonce-lifetime: must be between 30 and 86400", "--nonce-lifetime",
              "29");
@@ -640,8 +659,9 @@ Test(config, help, .init = cr_redirect_stdout)
                             "--default-lifetime",
                             "--max-lifetime",
                             "--nonce-lifetime",
-                            "--total-quota",
-                            "--user-quota",
+                            "--total-quota N|auto",
+                            "--user-quota N",
+                            "--max-unauth-frame N",
                             "--max-permissions",
                             "--max-channels",
                             "--rfc5766-channels [BOOL]",

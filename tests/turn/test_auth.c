@@ -249,6 +249,31 @@ Test(auth, rest_expiry_colon_id)
     cr_expect_eq(check(&r), 0);
 }
 
+/* user-quota counts a REST credential by its id, a static user by name. */
+Test(auth, quota_id_is_the_rest_id_or_the_static_name)
+{
+    char user[64], pw[29];
+    struct turn_auth_result res;
+    struct req r;
+
+    snprintf(user, sizeof(user), "%u:alice:x", T0 + 60);
+    r = rest_req(user, "s3cret", pw);
+    cr_assert_eq(check_at(&r, &client, T0, &res), 0);
+    cr_expect(res.rest);
+    cr_expect_eq(res.quota_id_len, 7);
+    cr_expect(memcmp(res.quota_id, "alice:x", 7) == 0, "everything after the first ':'");
+    snprintf(user, sizeof(user), "%u", T0 + 60);
+    r = rest_req(user, "s3cret", pw);
+    cr_assert_eq(check_at(&r, &client, T0, &res), 0);
+    cr_expect(res.rest);
+    cr_expect_eq(res.quota_id_len, strlen(user), "no id: the whole username");
+    r = req_for("alice", "wonderland");
+    cr_assert_eq(check_at(&r, &client, T0, &res), 0);
+    cr_expect(!res.rest);
+    cr_expect_eq(res.quota_id_len, 5);
+    cr_expect(memcmp(res.quota_id, "alice", 5) == 0);
+}
+
 Test(auth, rest_expired_is_401)
 {
     char user[64], pw[29];
