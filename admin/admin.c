@@ -40,6 +40,7 @@ struct admin {
     pthread_t thread;
     int stop_fd; /* eventfd: admin_stop wakes the thread */
     struct admin_source src;
+    pthread_mutex_t token_lock; /* a reload replaces the token from the daemon's thread */
     struct admin_token token;
     double start_time;
     struct slot slots[ADMIN_CONN_MAX];
@@ -176,7 +177,10 @@ static enum MHD_Result request_cb(void *arg, struct MHD_Connection *c, const cha
     }
     if (strcmp(url, "/metrics") == 0) {
         const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-        if (!admin_token_check(&a->token, auth)) {
+        pthread_mutex_lock(&a->token_lock);
+        bool allowed = admin_token_check(&a->token, auth);
+        pthread_mutex_unlock(&a->token_lock);
+        if (!allowed) {
             return MHD_queue_response(c, MHD_HTTP_UNAUTHORIZED, a->unauthorized);
         }
         return queue_metrics(a, c);
@@ -295,6 +299,7 @@ static void admin_free(struct admin *a)
         close(a->stop_fd);
     }
     admin_token_clear(&a->token);
+    pthread_mutex_destroy(&a->token_lock);
     free(a);
 }
 
@@ -310,6 +315,7 @@ int admin_start(struct admin **out, const struct admin_config *cfg, const struct
         snprintf(err, err_len, "admin-listen: out of memory");
         return -ENOMEM;
     }
+    pthread_mutex_init(&a->token_lock, NULL);
     a->src = *src;
     a->stop_fd = -1;
     for (unsigned i = 0; i < ADMIN_CONN_MAX; i++) {
@@ -342,6 +348,21 @@ out:
         return rc;
     }
     *out = a;
+    return 0;
+}
+
+int admin_set_token_file(struct admin *admin, const char *path, char *err, size_t err_len)
+{
+    struct admin_token fresh;
+    int rc = admin_token_load(&fresh, path, err, err_len);
+
+    if (rc < 0) {
+        return rc;
+    }
+    pthread_mutex_lock(&admin->token_lock);
+    admin->token = fresh;
+    pthread_mutex_unlock(&admin->token_lock);
+    admin_token_clear(&fresh);
     return 0;
 }
 

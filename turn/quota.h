@@ -15,6 +15,10 @@ struct turn_quota;
 int turn_quota_new(struct turn_quota **out, uint32_t total, uint32_t per_user);
 void turn_quota_free(struct turn_quota *quota);
 
+/* Changes the caps for allocations taken from now on (0 = unlimited);
+ * allocations held beyond a lowered cap carry on. Any thread. */
+void turn_quota_set_limits(struct turn_quota *quota, uint32_t total, uint32_t per_user);
+
 /* Keyed hash of a username (the key is random per process). */
 void turn_quota_hash(const struct turn_quota *quota, const uint8_t *user, size_t len,
                      uint8_t hash[TURN_QUOTA_HASH_LEN]);

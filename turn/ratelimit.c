@@ -30,10 +30,21 @@ int turn_ratelimit_new(struct turn_ratelimit **out, uint32_t rate)
     if (RAND_bytes((unsigned char *)&rl->seed, sizeof(rl->seed)) != 1) {
         rl->seed = 0x2545F4914F6CDD1Dull;
     }
-    rl->rate = rate;
-    rl->burst = rate > UINT32_MAX / 2 ? UINT32_MAX : 2 * rate;
+    turn_ratelimit_set_rate(rl, rate);
     *out = rl;
     return 0;
+}
+
+void turn_ratelimit_set_rate(struct turn_ratelimit *rl, uint32_t rate)
+{
+    rl->rate = rate;
+    rl->burst = rate > UINT32_MAX / 2 ? UINT32_MAX : 2 * rate;
+    /* a lower burst caps what the buckets hold now; refill assumes it */
+    for (size_t i = 0; i < SLOTS; i++) {
+        if (rl->buckets[i].tokens > rl->burst) {
+            rl->buckets[i].tokens = rl->burst;
+        }
+    }
 }
 
 void turn_ratelimit_free(struct turn_ratelimit *rl)

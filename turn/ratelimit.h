@@ -18,6 +18,10 @@ struct turn_ratelimit;
 int turn_ratelimit_new(struct turn_ratelimit **out, uint32_t rate);
 void turn_ratelimit_free(struct turn_ratelimit *rl);
 
+/* Changes the rate (and burst) from now on; buckets fuller than the new
+ * burst are cut to it. */
+void turn_ratelimit_set_rate(struct turn_ratelimit *rl, uint32_t rate);
+
 /* Takes one token for src's prefix; false when its bucket is empty. */
 bool turn_ratelimit_allow(struct turn_ratelimit *rl, const union turn_addr *src, uint64_t now);
 
