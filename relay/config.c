@@ -541,7 +541,7 @@ const struct br_key *br_cfg_keys(size_t *n)
 static bool shares_earlier_field(size_t i)
 {
     for (size_t j = 0; j < i; j++) {
-        if (keys[j].off == keys[i].off) {
+        if (br_cfg_shares_field(&keys[j], &keys[i])) {
             return true;
         }
     }

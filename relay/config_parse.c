@@ -445,6 +445,18 @@ bool br_cfg_equal(const struct br_config *a, const struct br_config *b, const st
     return false;
 }
 
+/* Whether k also uses the field at off2 (see enum br_type). */
+static bool has_off2(const struct br_key *k)
+{
+    return k->type == BR_T_ADDRS || k->type == BR_T_IP || k->type == BR_T_PORTS;
+}
+
+bool br_cfg_shares_field(const struct br_key *a, const struct br_key *b)
+{
+    return a->off == b->off || (has_off2(a) && a->off2 == b->off) ||
+           (has_off2(b) && b->off2 == a->off) || (has_off2(a) && has_off2(b) && a->off2 == b->off2);
+}
+
 bool br_cfg_is_list(const struct br_key *k)
 {
     switch (k->type) {

@@ -90,6 +90,9 @@ void br_cfg_clear(struct br_config *cfg, const struct br_key *k);
 /* Whether the field(s) of k hold the same value in a and b. */
 bool br_cfg_equal(const struct br_config *a, const struct br_config *b, const struct br_key *k);
 
+/* Whether a and b write a field in common (relay-ports and max-port). */
+bool br_cfg_shares_field(const struct br_key *a, const struct br_key *b);
+
 /* Keys whose values a later source replaces rather than overwrites one by one. */
 bool br_cfg_is_list(const struct br_key *k);
 
