@@ -194,7 +194,11 @@ while IFS=$'\t' read -r key _def mark; do
         fail "$key ($mark) changed but not named: no line '$line'"
     fi
 done < <("$BUILD/blindrelay" --print-keys)
-[ "$named" -gt 30 ] && pass "every changed key named under its mark ($named keys)"
+if [ "$named" -gt 30 ]; then
+    pass "every changed key named under its mark ($named keys)"
+else
+    fail "only $named keys named (blindrelay --print-keys: $("$BUILD/blindrelay" --print-keys 2>&1 | head -1))"
+fi
 bad=$(grep "SIGHUP: .* changed" "$SERVER_LOG" |
     grep -vxE "blindrelay: SIGHUP: [a-z0-9-]+ changed; (applied|it takes effect at the next start)")
 [ -z "$bad" ] || fail "a changed-key line says more than the key's name: $bad"
