@@ -66,3 +66,23 @@ Test(ratelimit, zero_rate_is_off)
     }
     turn_ratelimit_free(rl);
 }
+
+Test(ratelimit, set_rate_lowers_full_buckets_to_the_new_burst)
+{
+    struct turn_ratelimit *rl;
+    union turn_addr a = addr("198.51.100.7:4000");
+    int allowed = 0;
+
+    cr_assert_eq(turn_ratelimit_new(&rl, 100), 0);
+    cr_assert(turn_ratelimit_allow(rl, &a, 50), "a full bucket of 200");
+    turn_ratelimit_set_rate(rl, 1);
+    for (int i = 0; i < 10; i++) {
+        allowed += turn_ratelimit_allow(rl, &a, 50);
+    }
+    cr_assert_eq(allowed, 2, "what is left is cut to the new burst of 2");
+    cr_assert(turn_ratelimit_allow(rl, &a, 51), "then one a second");
+    cr_assert_not(turn_ratelimit_allow(rl, &a, 51));
+    turn_ratelimit_set_rate(rl, 0);
+    cr_assert(turn_ratelimit_allow(rl, &a, 51), "rate 0 turns it off");
+    turn_ratelimit_free(rl);
+}
