@@ -22,6 +22,9 @@
 #include "tls.h"
 #include "worker.h"
 
+/* More than the key table holds: every changed key is named. */
+#define RELOAD_NAMES_MAX 128
+
 struct daemon {
     const struct br_config *cfg; /* as started: what restart-only keys run with */
     struct br_config applied;    /* read by the last good reload; owned */
@@ -330,14 +333,14 @@ static void reload_tls(struct daemon *d, const struct br_config *cfg)
  * only: a value may be a secret or an address. */
 static void log_changes(const struct daemon *d, const struct br_config *cfg)
 {
-    const char *names[64];
-    size_t n = br_config_changed(d->cfg, cfg, BR_RELOAD_RESTART, names, 64);
+    const char *names[RELOAD_NAMES_MAX];
+    size_t n = br_config_changed(d->cfg, cfg, BR_RELOAD_RESTART, names, RELOAD_NAMES_MAX);
 
-    for (size_t i = 0; i < n && i < 64; i++) {
+    for (size_t i = 0; i < n && i < RELOAD_NAMES_MAX; i++) {
         br_log("SIGHUP: %s changed; it takes effect at the next start", names[i]);
     }
-    n = br_config_changed(current_cfg(d), cfg, BR_RELOAD_APPLY, names, 64);
-    for (size_t i = 0; i < n && i < 64; i++) {
+    n = br_config_changed(current_cfg(d), cfg, BR_RELOAD_APPLY, names, RELOAD_NAMES_MAX);
+    for (size_t i = 0; i < n && i < RELOAD_NAMES_MAX; i++) {
         br_log("SIGHUP: %s changed; applied", names[i]);
     }
 }
