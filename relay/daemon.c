@@ -173,6 +173,14 @@ static void build_env(struct daemon *d)
     }
 }
 
+/* The cap on allocations in effect for cfg, at start and at each reload
+ * alike. */
+static uint32_t total_quota_of(const struct daemon *d, const struct br_config *cfg)
+{
+    (void)d;
+    return cfg->total_quota;
+}
+
 static void build_rules(struct daemon *d)
 {
     const struct br_config *cfg = d->cfg;
@@ -187,7 +195,7 @@ static void build_rules(struct daemon *d)
         br_fatal("%s", err);
     }
     d->env.rules = &d->rules;
-    if (turn_quota_new(&d->quota, cfg->total_quota, cfg->user_quota) < 0) {
+    if (turn_quota_new(&d->quota, total_quota_of(d, cfg), cfg->user_quota) < 0) {
         br_fatal("out of memory");
     }
 }
@@ -393,7 +401,7 @@ static void apply_shared(struct daemon *d, const struct br_config *cfg)
 {
     char err[512];
 
-    turn_quota_set_limits(d->quota, cfg->total_quota, cfg->user_quota);
+    turn_quota_set_limits(d->quota, total_quota_of(d, cfg), cfg->user_quota);
     conn_limit_set(d->env.conn_limit, cfg->max_connections, cfg->max_connections_per_ip);
     /* read again even under the same name: rotating a token rewrites the file */
     if (d->admin && admin_set_token_file(d->admin, cfg->admin_token_file, err, sizeof(err)) < 0) {
