@@ -423,11 +423,11 @@ static void reload(struct daemon *d)
         reload_tls(d, NULL);
         return;
     }
-    log_changes(d, &cfg);
     if (swap_rules(d, &cfg) < 0) {
         br_config_release(&cfg);
         return;
     }
+    log_changes(d, &cfg);
     apply_shared(d, &cfg);
     br_log("SIGHUP: credentials and peer rules reloaded (%zu shared secret%s, %zu static "
            "user%s, %zu allow and %zu deny rules)",
