@@ -517,9 +517,16 @@ void br_config_release(struct br_config *cfg)
     }
 }
 
+/* A key left unmarked (a table error the unit tests catch) counts as
+ * restart-only: named when it changes, never silently ignored. */
+static enum br_reload reload_of(const struct br_key *k)
+{
+    return k->reload == BR_RELOAD_APPLY ? BR_RELOAD_APPLY : BR_RELOAD_RESTART;
+}
+
 static const char *reload_word(const struct br_key *k)
 {
-    return k->reload == BR_RELOAD_APPLY ? "reload" : "restart";
+    return reload_of(k) == BR_RELOAD_APPLY ? "reload" : "restart";
 }
 
 void br_config_print_keys(FILE *out)
@@ -554,7 +561,8 @@ size_t br_config_changed(const struct br_config *a, const struct br_config *b, e
     size_t n = 0;
 
     for (size_t i = 0; i < N_KEYS; i++) {
-        if (keys[i].reload != which || shares_earlier_field(i) || br_cfg_equal(a, b, &keys[i])) {
+        if (reload_of(&keys[i]) != which || shares_earlier_field(i) ||
+            br_cfg_equal(a, b, &keys[i])) {
             continue;
         }
         if (n < max) {
