@@ -52,6 +52,7 @@ struct admin {
     pthread_t thread;
     int stop_fd; /* eventfd: admin_stop wakes the thread */
     struct admin_source src;
+    pthread_mutex_t token_lock; /* a reload replaces the token from the daemon's thread */
     struct admin_token token;
     double start_time;
     struct admin_conns conns;
@@ -153,6 +154,7 @@ static bool has_body(struct MHD_Connection *c)
 static enum MHD_Result answer(struct admin *a, struct MHD_Connection *c, const char *url, bool last)
 {
     const char *auth;
+    bool allowed;
 
     if (strnlen(url, ADMIN_URL_MAX + 1) > ADMIN_URL_MAX) {
         return MHD_queue_response(c, MHD_HTTP_URI_TOO_LONG, a->replies[REPLY_TOO_LONG][last]);
@@ -168,7 +170,10 @@ static enum MHD_Result answer(struct admin *a, struct MHD_Connection *c, const c
     }
     if (strcmp(url, "/metrics") == 0) {
         auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-        if (!admin_token_check(&a->token, auth)) {
+        pthread_mutex_lock(&a->token_lock);
+        allowed = admin_token_check(&a->token, auth);
+        pthread_mutex_unlock(&a->token_lock);
+        if (!allowed) {
             return MHD_queue_response(c, MHD_HTTP_UNAUTHORIZED,
                                       a->replies[REPLY_UNAUTHORIZED][last]);
         }
@@ -324,6 +329,7 @@ static void admin_free(struct admin *a)
         close(a->stop_fd);
     }
     admin_token_clear(&a->token);
+    pthread_mutex_destroy(&a->token_lock);
     free(a);
 }
 
@@ -339,6 +345,7 @@ int admin_start(struct admin **out, const struct admin_config *cfg, const struct
         snprintf(err, err_len, "admin-listen: out of memory");
         return -ENOMEM;
     }
+    pthread_mutex_init(&a->token_lock, NULL);
     a->src = *src;
     a->stop_fd = -1;
     admin_conns_init(&a->conns, ADMIN_CONN_SOFT, ADMIN_CONN_PER_IP);
@@ -369,6 +376,21 @@ out:
         return rc;
     }
     *out = a;
+    return 0;
+}
+
+int admin_set_token_file(struct admin *admin, const char *path, char *err, size_t err_len)
+{
+    struct admin_token fresh;
+    int rc = admin_token_load(&fresh, path, err, err_len);
+
+    if (rc < 0) {
+        return rc;
+    }
+    pthread_mutex_lock(&admin->token_lock);
+    admin->token = fresh;
+    pthread_mutex_unlock(&admin->token_lock);
+    admin_token_clear(&fresh);
     return 0;
 }
 

@@ -43,6 +43,12 @@ struct admin;
  * reason (naming the config key) in err. */
 int admin_start(struct admin **out, const struct admin_config *cfg, const struct admin_source *src,
                 char *err, size_t err_len);
+/* Reads the bearer token from path (NULL or "": none) and makes it the one
+ * /metrics asks for from the next request on (any thread). On failure the
+ * previous token stays; returns a negative errno with the reason (naming
+ * admin-token-file) in err. */
+int admin_set_token_file(struct admin *admin, const char *path, char *err, size_t err_len);
+
 /* Stops the thread and frees. Accepts NULL. */
 void admin_stop(struct admin *admin);
 

@@ -14,96 +14,112 @@
 #define OFF(f) offsetof(struct br_config, f)
 #define U32_MAX_ 4294967295u
 #define NAME_MAX_ 64
+/* The last field of every key: what a SIGHUP does when its value changed. */
+#define RELOAD BR_RELOAD_APPLY
+#define RESTART BR_RELOAD_RESTART
 
 _Static_assert(_Generic(((struct br_config *)0)->threads, uint32_t : 1, default : 0),
                "threads is parsed as a uint32_t");
 
 /* Every key of the file and the command line. Defaults are config text
- * parsed like user input, so they pass the same checks. */
+ * parsed like user input, so they pass the same checks. The last field says
+ * whether a SIGHUP applies a changed value (RELOAD: the daemon must then
+ * hand it to the workers) or only names it (RESTART). */
 static const struct br_key keys[] = {
     {"listen", BR_T_ADDRS, OFF(listen), OFF(n_listen), 0, 0, 3478, "0.0.0.0:3478 [::]:3478",
-     "STUN/TURN listening address (UDP); repeatable; port defaults to 3478"},
+     "STUN/TURN listening address (UDP); repeatable; port defaults to 3478", RESTART},
     {"tls-listen", BR_T_ADDRS, OFF(tls_listen), OFF(n_tls_listen), 0, 0, 5349, "",
-     "TURN over TLS listening address; repeatable; port defaults to 5349; needs cert and key"},
+     "TURN over TLS listening address; repeatable; port defaults to 5349; needs cert and key",
+     RESTART},
     {"relay-ip", BR_T_IP, OFF(relay_ip4), OFF(relay_ip6), 0, 0, 0, "",
-     "local address relay sockets bind to, at most one per family; none: chosen at start"},
+     "local address relay sockets bind to, at most one per family; none: chosen at start", RESTART},
     {"external-ip", BR_T_IP, OFF(external_ip4), OFF(external_ip6), 0, 0, 0, "",
-     "public address told to clients instead of relay-ip (1:1 NAT), at most one per family"},
+     "public address told to clients instead of relay-ip (1:1 NAT), at most one per family",
+     RESTART},
     {"relay-ports", BR_T_PORTS, OFF(relay_port_min), OFF(relay_port_max), 1024, 65535, 0,
-     "49152-65535", "port range of relay sockets"},
+     "49152-65535", "port range of relay sockets", RESTART},
     {"min-port", BR_T_PORT, OFF(relay_port_min), 0, 1024, 65535, 0, "",
-     "lower end of relay-ports (coturn's name)"},
+     "lower end of relay-ports (coturn's name)", RESTART},
     {"max-port", BR_T_PORT, OFF(relay_port_max), 0, 1024, 65535, 0, "",
-     "upper end of relay-ports (coturn's name)"},
+     "upper end of relay-ports (coturn's name)", RESTART},
     {"realm", BR_T_REALM, OFF(realm), 0, 0, 0, 0, "blindrelay",
-     "REALM sent to clients: 1 to 32 printable ASCII characters"},
+     "REALM sent to clients: 1 to 32 printable ASCII characters", RELOAD},
     {"auth-secret", BR_T_SECRET, OFF(secrets), 0, 0, 0, 0, "",
-     "shared secret of TURN REST API credentials; repeatable (all are accepted)"},
+     "shared secret of TURN REST API credentials; repeatable (all are accepted)", RELOAD},
     {"auth-secret-file", BR_T_SECRET_FILE, OFF(secrets), 0, 0, 0, 0, "",
-     "file holding one auth-secret per line ('#' comments); repeatable"},
-    {"user", BR_T_USER, OFF(users), 0, 0, 0, 0, "", "static credential NAME:PASSWORD; repeatable"},
+     "file holding one auth-secret per line ('#' comments); repeatable", RELOAD},
+    {"user", BR_T_USER, OFF(users), 0, 0, 0, 0, "", "static credential NAME:PASSWORD; repeatable",
+     RELOAD},
     {"allow-peer", BR_T_CIDR, OFF(allow_peer), 0, 0, 0, 0, "",
-     "peer range allowed despite the default-denied ranges; repeatable"},
+     "peer range allowed despite the default-denied ranges; repeatable", RELOAD},
     {"deny-peer", BR_T_CIDR, OFF(deny_peer), 0, 0, 0, 0, "",
-     "peer range refused, even if allow-peer matches; repeatable"},
+     "peer range refused, even if allow-peer matches; repeatable", RELOAD},
     {"threads", BR_T_UINT, OFF(threads), 0, 0, 256, 0, "0",
-     "worker threads, 0 = one per core (0 to 256)"},
+     "worker threads, 0 = one per core (0 to 256)", RESTART},
     {"core-dumps", BR_T_BOOL, OFF(core_dumps), 0, 0, 0, 0, "false",
      "let a crash write a core dump (it holds client addresses, keys and payloads); for "
-     "debugging only; false also sets the hard core size limit to 0"},
+     "debugging only; false also sets the hard core size limit to 0",
+     RESTART},
     {"admin-listen", BR_T_ADMIN, OFF(admin_listen), 0, 0, 0, 9641, "127.0.0.1:9641",
-     "admin HTTP endpoint (/metrics, /healthz, /readyz); \"\" turns it off"},
+     "admin HTTP endpoint (/metrics, /healthz, /readyz); \"\" turns it off", RESTART},
     {"admin-token-file", BR_T_PATH, OFF(admin_token_file), 0, 0, 0, 0, "",
-     "file holding the bearer token /metrics asks for; none: no token"},
-    {"cert", BR_T_PATH, OFF(cert), 0, 0, 0, 0, "", "TLS certificate chain, PEM"},
-    {"key", BR_T_PATH, OFF(key), 0, 0, 0, 0, "", "TLS private key, PEM"},
+     "file holding the bearer token /metrics asks for; none: no token", RELOAD},
+    {"cert", BR_T_PATH, OFF(cert), 0, 0, 0, 0, "", "TLS certificate chain, PEM", RELOAD},
+    {"key", BR_T_PATH, OFF(key), 0, 0, 0, 0, "", "TLS private key, PEM", RELOAD},
     {"default-lifetime", BR_T_UINT, OFF(default_lifetime), 0, 60, 86400, 0, "600",
-     "allocation lifetime in seconds when the client asks for none (60 to 86400)"},
+     "allocation lifetime in seconds when the client asks for none (60 to 86400)", RELOAD},
     {"max-lifetime", BR_T_UINT, OFF(max_lifetime), 0, 60, 86400, 0, "3600",
-     "longest allocation lifetime granted, seconds (60 to 86400)"},
+     "longest allocation lifetime granted, seconds (60 to 86400)", RELOAD},
     {"nonce-lifetime", BR_T_UINT, OFF(nonce_lifetime), 0, 30, 86400, 0, "600",
-     "seconds a nonce stays valid (30 to 86400)"},
+     "seconds a nonce stays valid (30 to 86400)", RELOAD},
     {"total-quota", BR_T_UINT, OFF(total_quota), OFF(total_quota_auto), 0, U32_MAX_, 0, "auto",
      "most allocations at once, 0 = unlimited; auto = as many as the file descriptor limit "
-     "leaves room for (printed at start)"},
+     "leaves room for (printed at start)",
+     RELOAD},
     {"user-quota", BR_T_UINT, OFF(user_quota), 0, 0, U32_MAX_, 0, "10",
      "most allocations at once per static user or per REST credential id (the part after "
-     "the first ':'), 0 = unlimited"},
+     "the first ':'), 0 = unlimited",
+     RELOAD},
     {"max-permissions", BR_T_UINT, OFF(max_permissions), 0, 1, 16384, 0, "32",
-     "permissions per allocation (1 to 16384)"},
+     "permissions per allocation (1 to 16384)", RELOAD},
     {"max-channels", BR_T_UINT, OFF(max_channels), 0, 1, 16384, 0, "64",
-     "channels per allocation (1 to 16384)"},
+     "channels per allocation (1 to 16384)", RELOAD},
     {"rfc5766-channels", BR_T_BOOL, OFF(rfc5766_channels), 0, 0, 0, 0, "true",
-     "accept channel numbers 0x5000-0x7FFF as RFC 5766 did"},
+     "accept channel numbers 0x5000-0x7FFF as RFC 5766 did", RELOAD},
     {"max-bps", BR_T_UINT, OFF(max_bps), 0, 0, U32_MAX_, 0, "0",
-     "relayed bits per second per allocation, both directions together; 0 = no limit"},
+     "relayed bits per second per allocation, both directions together; 0 = no limit", RELOAD},
     {"unauth-rate", BR_T_UINT, OFF(unauth_rate), 0, 0, 1000000, 0, "100",
      "answers per second to unauthenticated UDP requests per /24 or /48 source prefix, "
-     "0 = no limit"},
+     "0 = no limit",
+     RELOAD},
     {"udp-gso", BR_T_BOOL, OFF(udp_gso), 0, 0, 0, 0, "true",
      "send a run of equal-size datagrams to one UDP client as one GSO send (UDP_SEGMENT); "
-     "off only to compare, or for a device that mishandles it"},
+     "off only to compare, or for a device that mishandles it",
+     RELOAD},
     {"tcp", BR_T_BOOL, OFF(tcp), 0, 0, 0, 0, "true",
-     "also accept TURN over TCP on every listen address"},
+     "also accept TURN over TCP on every listen address", RESTART},
     {"max-connections", BR_T_UINT, OFF(max_connections), 0, 1, 1000000, 0, "20000",
-     "TCP and TLS connections at once, all clients (1 to 1000000)"},
+     "TCP and TLS connections at once, all clients (1 to 1000000)", RELOAD},
     {"max-connections-per-ip", BR_T_UINT, OFF(max_connections_per_ip), 0, 1, 1000000, 0, "32",
-     "TCP and TLS connections at once from one client address (1 to 1000000)"},
+     "TCP and TLS connections at once from one client address (1 to 1000000)", RELOAD},
     {"handshake-timeout", BR_T_UINT, OFF(handshake_timeout), 0, 1, 300, 0, "10",
-     "seconds a TLS client has to finish its handshake (1 to 300)"},
+     "seconds a TLS client has to finish its handshake (1 to 300)", RELOAD},
     {"idle-timeout", BR_T_UINT, OFF(idle_timeout), 0, 1, 3600, 0, "30",
-     "seconds a TCP/TLS connection may go without a request before it has an allocation"},
+     "seconds a TCP/TLS connection may go without a request before it has an allocation", RELOAD},
     {"alternate-server", BR_T_ADDRS, OFF(alternates), OFF(n_alternates), 0, 0, 3478, "",
      "while draining, new allocations are sent here (300 Try Alternate), the first of the "
-     "client's address family; none: refused with 508; repeatable"},
+     "client's address family; none: refused with 508; repeatable",
+     RELOAD},
     {"drain-timeout", BR_T_UINT, OFF(drain_timeout), 0, 0, 86400, 0, "0",
      "on SIGTERM, seconds to drain (no new allocations) before exiting, sooner when the last "
-     "allocation ends; 0 = exit at once"},
+     "allocation ends; 0 = exit at once",
+     RELOAD},
     {"stream-buffer", BR_T_UINT, OFF(stream_buffer), 0, 4096, 16777216, 0, "131072",
-     "bytes of relayed media queued per TCP/TLS client before more is dropped"},
+     "bytes of relayed media queued per TCP/TLS client before more is dropped", RELOAD},
     {"max-unauth-frame", BR_T_UINT, OFF(max_unauth_frame), 0, 548, 65552, 0, "4096",
      "largest frame, header included, a TCP/TLS connection may announce before it holds an "
-     "allocation; a larger one closes it (548 to 65552, the largest frame)"},
+     "allocation; a larger one closes it (548 to 65552, the largest frame)",
+     RELOAD},
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -293,7 +309,7 @@ static int load_file(struct load *ld, const char *path)
 
 /* One command-line flag with its value. */
 struct flag {
-    enum { FLAG_KEY, FLAG_CONFIG, FLAG_HELP, FLAG_UNKNOWN, FLAG_STRAY } kind;
+    enum { FLAG_KEY, FLAG_CONFIG, FLAG_HELP, FLAG_PRINT_KEYS, FLAG_UNKNOWN, FLAG_STRAY } kind;
     const struct br_key *k;
     const char *typed; /* static name of a known key */
     const char *val;   /* NULL: none given */
@@ -325,6 +341,10 @@ static void flag_next(int argc, char **argv, int *i, struct flag *f)
         f->kind = FLAG_HELP;
         return;
     }
+    if (strcmp(a, "--print-keys") == 0) {
+        f->kind = FLAG_PRINT_KEYS;
+        return;
+    }
     if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
         f->kind = FLAG_STRAY;
         return;
@@ -352,17 +372,19 @@ static void flag_next(int argc, char **argv, int *i, struct flag *f)
     }
 }
 
-static bool wants_help(int argc, char **argv)
+/* FLAG_HELP or FLAG_PRINT_KEYS when one of them is given (the first
+ * wins), else FLAG_KEY. */
+static int wants_help(int argc, char **argv)
 {
     struct flag f;
 
     for (int i = 1; i < argc;) {
         flag_next(argc, argv, &i, &f);
-        if (f.kind == FLAG_HELP) {
-            return true;
+        if (f.kind == FLAG_HELP || f.kind == FLAG_PRINT_KEYS) {
+            return f.kind;
         }
     }
-    return false;
+    return FLAG_KEY;
 }
 
 static int find_config(struct load *ld, int argc, char **argv)
@@ -469,9 +491,15 @@ int br_config_load(struct br_config *cfg, int argc, char **argv, FILE *err)
     int rc;
 
     memset(cfg, 0, sizeof(*cfg));
-    if (wants_help(argc, argv)) {
+    switch (wants_help(argc, argv)) {
+    case FLAG_HELP:
         br_config_help(stdout);
         return 1;
+    case FLAG_PRINT_KEYS:
+        br_config_print_keys(stdout);
+        return 1;
+    default:
+        break;
     }
     rc = find_config(&ld, argc, argv);
     if (rc == 0) {
@@ -501,6 +529,62 @@ void br_config_release(struct br_config *cfg)
     }
 }
 
+/* A key left unmarked (a table error the unit tests catch) counts as
+ * restart-only: named when it changes, never silently ignored. */
+static enum br_reload reload_of(const struct br_key *k)
+{
+    return k->reload == BR_RELOAD_APPLY ? BR_RELOAD_APPLY : BR_RELOAD_RESTART;
+}
+
+static const char *reload_word(const struct br_key *k)
+{
+    return reload_of(k) == BR_RELOAD_APPLY ? "reload" : "restart";
+}
+
+void br_config_print_keys(FILE *out)
+{
+    for (size_t i = 0; i < N_KEYS; i++) {
+        fprintf(out, "%s\t%s\t%s\n", keys[i].name, keys[i].def[0] ? keys[i].def : "none",
+                reload_word(&keys[i]));
+    }
+}
+
+const struct br_key *br_cfg_keys(size_t *n)
+{
+    *n = N_KEYS;
+    return keys;
+}
+
+/* A key that shares its field with an earlier one (min-port with
+ * relay-ports, auth-secret-file with auth-secret) is compared there. */
+static bool shares_earlier_field(size_t i)
+{
+    for (size_t j = 0; j < i; j++) {
+        if (br_cfg_shares_field(&keys[j], &keys[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+size_t br_config_changed(const struct br_config *a, const struct br_config *b, enum br_reload which,
+                         const char **names, size_t max)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < N_KEYS; i++) {
+        if (reload_of(&keys[i]) != which || shares_earlier_field(i) ||
+            br_cfg_equal(a, b, &keys[i])) {
+            continue;
+        }
+        if (n < max) {
+            names[n] = keys[i].name;
+        }
+        n++;
+    }
+    return n;
+}
+
 void br_config_help(FILE *out)
 {
     char left[NAME_MAX_];
@@ -511,13 +595,18 @@ void br_config_help(FILE *out)
           "Flags override the file; a repeatable key given as a flag replaces the\n"
           "file's values for that key.\n"
           "\n"
+          "SIGHUP reads the configuration again: keys marked \"reload\" take their new\n"
+          "value at once, keys marked \"restart\" at the next start (a reload names\n"
+          "those that changed).\n"
+          "\n"
           "  --config FILE                        read this config file first\n"
-          "  -h, --help                           print this help\n",
+          "  -h, --help                           print this help\n"
+          "  --print-keys                         print NAME, DEFAULT, reload|restart per key\n",
           out);
     for (size_t i = 0; i < N_KEYS; i++) {
         snprintf(left, sizeof(left), "--%s %s", keys[i].name, br_cfg_metavar(&keys[i]));
-        fprintf(out, "  %-36s default: %s\n      %s\n", left, keys[i].def[0] ? keys[i].def : "none",
-                keys[i].help);
+        fprintf(out, "  %-36s default: %s; %s\n      %s\n", left,
+                keys[i].def[0] ? keys[i].def : "none", reload_word(&keys[i]), keys[i].help);
     }
     fputs("\ncoturn names accepted:\n", out);
     for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++) {

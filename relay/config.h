@@ -67,12 +67,21 @@ struct br_config {
     bool udp_gso;           /* UDP GSO for runs to one client; default true */
 };
 
+/* What a SIGHUP does with a key whose value changed. Every key of the
+ * table carries one of the two marks (0 is "unmarked", a table error). */
+enum br_reload {
+    BR_RELOAD_UNMARKED,
+    BR_RELOAD_APPLY,   /* applied to running workers at the reload */
+    BR_RELOAD_RESTART, /* takes effect at the next start only */
+};
+
 /* Fills defaults, then applies the config file named by --config (if any),
  * then the remaining flags, which override the file. Repeatable keys given
  * on the command line replace those from the file. On error writes one line
  * "blindrelay: <file>:<line>: <key>: <reason>" (or "--<key>: <reason>") to
  * err and returns -EINVAL. --help (or -h) prints the key list to stdout and
- * returns 1.
+ * returns 1; so does --print-keys (one line per key: name, default, and
+ * "reload" or "restart", separated by tabs).
  * cfg need not be initialised (it is overwritten). After an error or --help
  * nothing is left allocated; br_config_release is safe in every case. */
 int br_config_load(struct br_config *cfg, int argc, char **argv, FILE *err);
@@ -80,7 +89,19 @@ int br_config_load(struct br_config *cfg, int argc, char **argv, FILE *err);
 /* Frees the string lists (cleansing secrets and passwords). Idempotent. */
 void br_config_release(struct br_config *cfg);
 
-/* Writes the key reference (name, default, meaning) for --help. */
+/* Writes the key reference (name, default, meaning, reload) for --help. */
 void br_config_help(FILE *out);
+
+/* Writes one line per key: "NAME<TAB>DEFAULT<TAB>reload|restart" (DEFAULT
+ * "none" when there is none). */
+void br_config_print_keys(FILE *out);
+
+/* Compares a and b key by key through the table and writes into names (up
+ * to max) the name of each key marked `which` whose value differs: keys
+ * sharing a field (relay-ports, min-port, max-port) are named once, by the
+ * first. Never looks at what a value is beyond equality, so secrets stay
+ * unread. Returns how many differ (which may exceed max). */
+size_t br_config_changed(const struct br_config *a, const struct br_config *b, enum br_reload which,
+                         const char **names, size_t max);
 
 #endif

@@ -380,6 +380,93 @@ void br_cfg_clear(struct br_config *cfg, const struct br_key *k)
     }
 }
 
+static bool strlist_equal(const struct br_strlist *a, const struct br_strlist *b)
+{
+    if (a->n != b->n) {
+        return false;
+    }
+    for (size_t i = 0; i < a->n; i++) {
+        if (strcmp(a->items[i], b->items[i]) != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool addr_equal(const union turn_addr *a, const union turn_addr *b)
+{
+    if (a->sa.sa_family != b->sa.sa_family) {
+        return false;
+    }
+    return a->sa.sa_family == 0 || turn_addr_equal(a, b);
+}
+
+static bool addrs_equal(const struct br_config *a, const struct br_config *b,
+                        const struct br_key *k)
+{
+    const union turn_addr *la = br_cfg_field((struct br_config *)a, k->off);
+    const union turn_addr *lb = br_cfg_field((struct br_config *)b, k->off);
+    size_t n = *(const size_t *)br_cfg_field((struct br_config *)a, k->off2);
+
+    if (n != *(const size_t *)br_cfg_field((struct br_config *)b, k->off2)) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!addr_equal(&la[i], &lb[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool br_cfg_equal(const struct br_config *a, const struct br_config *b, const struct br_key *k)
+{
+    /* the fields are only read: the casts drop const for br_cfg_field alone */
+    void *fa = br_cfg_field((struct br_config *)a, k->off);
+    void *fb = br_cfg_field((struct br_config *)b, k->off);
+
+    switch (k->type) {
+    case BR_T_ADDRS:
+        return addrs_equal(a, b, k);
+    case BR_T_IP:
+        return addr_equal(fa, fb) && addr_equal(br_cfg_field((struct br_config *)a, k->off2),
+                                                br_cfg_field((struct br_config *)b, k->off2));
+    case BR_T_PORTS:
+        return *(uint16_t *)fa == *(uint16_t *)fb &&
+               *(uint16_t *)br_cfg_field((struct br_config *)a, k->off2) ==
+                   *(uint16_t *)br_cfg_field((struct br_config *)b, k->off2);
+    case BR_T_PORT:
+        return *(uint16_t *)fa == *(uint16_t *)fb;
+    case BR_T_REALM:
+    case BR_T_PATH:
+        return strcmp(fa, fb) == 0;
+    case BR_T_SECRET:
+    case BR_T_SECRET_FILE:
+    case BR_T_USER:
+    case BR_T_CIDR:
+        return strlist_equal(fa, fb);
+    case BR_T_UINT:
+        return *(uint32_t *)fa == *(uint32_t *)fb;
+    case BR_T_BOOL:
+        return *(bool *)fa == *(bool *)fb;
+    case BR_T_ADMIN:
+        return addr_equal(fa, fb);
+    }
+    return false;
+}
+
+/* Whether k also uses the field at off2 (see enum br_type). */
+static bool has_off2(const struct br_key *k)
+{
+    return k->type == BR_T_ADDRS || k->type == BR_T_IP || k->type == BR_T_PORTS;
+}
+
+bool br_cfg_shares_field(const struct br_key *a, const struct br_key *b)
+{
+    return a->off == b->off || (has_off2(a) && a->off2 == b->off) ||
+           (has_off2(b) && b->off2 == a->off) || (has_off2(a) && has_off2(b) && a->off2 == b->off2);
+}
+
 bool br_cfg_is_list(const struct br_key *k)
 {
     switch (k->type) {

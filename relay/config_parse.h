@@ -34,11 +34,12 @@ enum br_type {
 struct br_key {
     const char *name;
     enum br_type type;
-    size_t off, off2;  /* field offsets in struct br_config (see enum br_type) */
-    uint32_t min, max; /* numeric range (BR_T_UINT, BR_T_PORT, BR_T_PORTS) */
-    uint16_t port;     /* default port (BR_T_ADDRS, BR_T_ADMIN) */
-    const char *def;   /* default as config text, list items space-separated; "" = none */
-    const char *help;  /* one line */
+    size_t off, off2;      /* field offsets in struct br_config (see enum br_type) */
+    uint32_t min, max;     /* numeric range (BR_T_UINT, BR_T_PORT, BR_T_PORTS) */
+    uint16_t port;         /* default port (BR_T_ADDRS, BR_T_ADMIN) */
+    const char *def;       /* default as config text, list items space-separated; "" = none */
+    const char *help;      /* one line */
+    enum br_reload reload; /* what SIGHUP does with a changed value; never unmarked */
 };
 
 /* Where the value being parsed was written, for error lines. */
@@ -86,8 +87,17 @@ int br_cfg_cidr(const struct br_parse *p, const struct br_key *k, const char *va
 /* Empties the field(s) of k, cleansing strings. */
 void br_cfg_clear(struct br_config *cfg, const struct br_key *k);
 
+/* Whether the field(s) of k hold the same value in a and b. */
+bool br_cfg_equal(const struct br_config *a, const struct br_config *b, const struct br_key *k);
+
+/* Whether a and b write a field in common (relay-ports and max-port). */
+bool br_cfg_shares_field(const struct br_key *a, const struct br_key *b);
+
 /* Keys whose values a later source replaces rather than overwrites one by one. */
 bool br_cfg_is_list(const struct br_key *k);
+
+/* The key table, for tests: every key in order, count in *n. */
+const struct br_key *br_cfg_keys(size_t *n);
 
 /* "ADDR[:PORT]", "N", ... for --help. */
 const char *br_cfg_metavar(const struct br_key *k);

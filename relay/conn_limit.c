@@ -12,7 +12,7 @@
 
 struct conn_limit {
     _Atomic uint32_t total;
-    uint32_t max_total, max_per_ip;
+    _Atomic uint32_t max_total, max_per_ip; /* changed by a reload, read by every worker */
     uint64_t seed;
     _Atomic uint32_t per_ip[SLOTS];
 };
@@ -28,10 +28,15 @@ int conn_limit_new(struct conn_limit **out, uint32_t max_total, uint32_t max_per
         free(cl);
         return -EIO;
     }
-    cl->max_total = max_total;
-    cl->max_per_ip = max_per_ip;
+    conn_limit_set(cl, max_total, max_per_ip);
     *out = cl;
     return 0;
+}
+
+void conn_limit_set(struct conn_limit *cl, uint32_t max_total, uint32_t max_per_ip)
+{
+    atomic_store_explicit(&cl->max_total, max_total, memory_order_relaxed);
+    atomic_store_explicit(&cl->max_per_ip, max_per_ip, memory_order_relaxed);
 }
 
 void conn_limit_free(struct conn_limit *cl)
@@ -59,11 +64,13 @@ int conn_limit_take(struct conn_limit *cl, const union turn_addr *addr)
 {
     unsigned slot = slot_of(cl, addr);
 
-    if (atomic_fetch_add(&cl->total, 1) >= cl->max_total) {
+    if (atomic_fetch_add(&cl->total, 1) >=
+        atomic_load_explicit(&cl->max_total, memory_order_relaxed)) {
         atomic_fetch_sub(&cl->total, 1);
         return -EMFILE;
     }
-    if (atomic_fetch_add(&cl->per_ip[slot], 1) >= cl->max_per_ip) {
+    if (atomic_fetch_add(&cl->per_ip[slot], 1) >=
+        atomic_load_explicit(&cl->max_per_ip, memory_order_relaxed)) {
         atomic_fetch_sub(&cl->per_ip[slot], 1);
         atomic_fetch_sub(&cl->total, 1);
         return -EMFILE;

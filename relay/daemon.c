@@ -25,9 +25,13 @@
 /* Descriptors total-quota "auto" keeps for everything but allocations and
  * connections: see auto_total_quota. */
 #define FD_RESERVE 128
+/* More than the key table holds: every changed key is named. */
+#define RELOAD_NAMES_MAX 128
 
 struct daemon {
-    const struct br_config *cfg;
+    const struct br_config *cfg; /* as started: what restart-only keys run with */
+    struct br_config applied;    /* read by the last good reload; owned */
+    bool reloaded;               /* applied holds a configuration */
     struct relay_env env;
     int argc;
     char **argv; /* to read the configuration again on SIGHUP */
@@ -167,12 +171,6 @@ static void build_env(struct daemon *d)
     env->tcp = cfg->tcp;
     memcpy(env->tls_listen, cfg->tls_listen, sizeof(env->tls_listen));
     env->n_tls_listen = cfg->n_tls_listen;
-    env->handshake_timeout = cfg->handshake_timeout;
-    env->idle_timeout = cfg->idle_timeout;
-    env->max_lifetime = cfg->max_lifetime;
-    env->stream_buffer = cfg->stream_buffer;
-    env->max_unauth_frame = cfg->max_unauth_frame;
-    env->udp_gso = cfg->udp_gso;
     if (cfg->n_tls_listen) {
         char err[512];
         if (tls_store_new(&env->tls, cfg->cert, cfg->key, err, sizeof(err)) < 0) {
@@ -188,9 +186,8 @@ static void build_env(struct daemon *d)
  * worker's loop, wake-up eventfd and listeners, and room for
  * min(max-connections, half the rest) stream connections. Never 0
  * (unlimited). */
-static uint32_t auto_total_quota(struct daemon *d)
+static uint32_t auto_total_quota(struct daemon *d, const struct br_config *cfg)
 {
-    const struct br_config *cfg = d->cfg;
     unsigned long per_worker = 2 + cfg->n_listen * (1 + cfg->tcp) + cfg->n_tls_listen;
     unsigned long avail, conns;
 
@@ -202,6 +199,13 @@ static uint32_t auto_total_quota(struct daemon *d)
         return UINT32_MAX;
     }
     return avail - conns > 0 ? (uint32_t)(avail - conns) : 1;
+}
+
+/* The cap on allocations in effect for cfg, at start and at each reload
+ * alike. */
+static uint32_t total_quota_of(struct daemon *d, const struct br_config *cfg)
+{
+    return cfg->total_quota_auto ? auto_total_quota(d, cfg) : cfg->total_quota;
 }
 
 static void build_rules(struct daemon *d)
@@ -218,7 +222,7 @@ static void build_rules(struct daemon *d)
         br_fatal("%s", err);
     }
     d->env.rules = &d->rules;
-    d->total_quota = cfg->total_quota_auto ? auto_total_quota(d) : cfg->total_quota;
+    d->total_quota = total_quota_of(d, cfg);
     if (turn_quota_new(&d->quota, d->total_quota, cfg->user_quota) < 0 ||
         turn_ratelimit_new(&d->unauth_limit, cfg->unauth_rate) < 0) {
         br_fatal("out of memory");
@@ -241,20 +245,8 @@ struct daemon *daemon_new(const struct br_config *cfg, int argc, char **argv)
     probe_listeners(cfg);
     build_env(d);
     build_rules(d);
-    d->env.turn = (struct turn_server_config){
-        .auth = d->rules.current.auth,
-        .policy = d->rules.current.policy,
-        .quota = d->quota,
-        .default_lifetime = cfg->default_lifetime,
-        .max_lifetime = cfg->max_lifetime,
-        .max_permissions = cfg->max_permissions,
-        .max_channels = cfg->max_channels,
-        .rfc5766_channels = cfg->rfc5766_channels,
-        .unauth_limit = d->unauth_limit,
-        .max_bps = cfg->max_bps,
-        .alternates = cfg->alternates,
-        .n_alternates = cfg->n_alternates,
-    };
+    /* the limits come from the rules' settings, which workers copy */
+    d->env.turn = (struct turn_server_config){.quota = d->quota, .unauth_limit = d->unauth_limit};
     d->env.draining = &d->draining;
     d->workers = calloc(d->n_workers, sizeof(*d->workers));
     if (!d->workers) {
@@ -370,60 +362,42 @@ static void start_admin(struct daemon *d)
     }
 }
 
-static void reload_tls(struct daemon *d)
+/* The configuration in effect for reloadable keys. */
+static const struct br_config *current_cfg(const struct daemon *d)
+{
+    return d->reloaded ? &d->applied : d->cfg;
+}
+
+/* cfg NULL (the configuration did not load): the same files again. */
+static void reload_tls(struct daemon *d, const struct br_config *cfg)
 {
     char err[512];
 
     if (!d->env.tls) {
         return;
     }
-    if (tls_store_reload(d->env.tls, err, sizeof(err)) < 0) {
+    if (tls_store_reload(d->env.tls, cfg ? cfg->cert : NULL, cfg ? cfg->key : NULL, err,
+                         sizeof(err)) < 0) {
         br_log("SIGHUP: keeping the previous certificate: %s", err);
     } else {
         br_log("SIGHUP: certificate and key reloaded");
     }
 }
 
-/* Keys a reload does not apply: say so rather than pretend. */
-static void config_warn_restart(const struct br_config *run, const struct br_config *cfg)
+/* One line per changed key: restart-only keys against the values the
+ * daemon started with, reloadable ones against the last applied. Names
+ * only: a value may be a secret or an address. */
+static void log_changes(const struct daemon *d, const struct br_config *cfg)
 {
-    const struct {
-        const char *key;
-        bool changed;
-    } keys[] = {
-        {"listen", run->n_listen != cfg->n_listen ||
-                       memcmp(run->listen, cfg->listen, sizeof(run->listen)) != 0},
-        {"tls-listen", run->n_tls_listen != cfg->n_tls_listen ||
-                           memcmp(run->tls_listen, cfg->tls_listen, sizeof(run->tls_listen)) != 0},
-        {"relay-ip", memcmp(&run->relay_ip4, &cfg->relay_ip4, sizeof(run->relay_ip4)) != 0 ||
-                         memcmp(&run->relay_ip6, &cfg->relay_ip6, sizeof(run->relay_ip6)) != 0},
-        {"external-ip",
-         memcmp(&run->external_ip4, &cfg->external_ip4, sizeof(run->external_ip4)) != 0 ||
-             memcmp(&run->external_ip6, &cfg->external_ip6, sizeof(run->external_ip6)) != 0},
-        {"relay-ports",
-         run->relay_port_min != cfg->relay_port_min || run->relay_port_max != cfg->relay_port_max},
-        {"threads", run->threads != cfg->threads},
-        {"core-dumps", run->core_dumps != cfg->core_dumps},
-        {"admin-listen",
-         memcmp(&run->admin_listen, &cfg->admin_listen, sizeof(run->admin_listen)) != 0},
-        {"tcp", run->tcp != cfg->tcp},
-        {"total-quota", run->total_quota != cfg->total_quota},
-        {"user-quota", run->user_quota != cfg->user_quota},
-        {"default-lifetime", run->default_lifetime != cfg->default_lifetime},
-        {"max-lifetime", run->max_lifetime != cfg->max_lifetime},
-        {"max-connections", run->max_connections != cfg->max_connections},
-        {"max-connections-per-ip", run->max_connections_per_ip != cfg->max_connections_per_ip},
-        {"alternate-server",
-         run->n_alternates != cfg->n_alternates ||
-             memcmp(run->alternates, cfg->alternates, sizeof(run->alternates)) != 0},
-        {"drain-timeout", run->drain_timeout != cfg->drain_timeout},
-        {"udp-gso", run->udp_gso != cfg->udp_gso},
-    };
+    const char *names[RELOAD_NAMES_MAX];
+    size_t n = br_config_changed(d->cfg, cfg, BR_RELOAD_RESTART, names, RELOAD_NAMES_MAX);
 
-    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-        if (keys[i].changed) {
-            br_log("SIGHUP: %s changed; it takes effect at the next start", keys[i].key);
-        }
+    for (size_t i = 0; i < n && i < RELOAD_NAMES_MAX; i++) {
+        br_log("SIGHUP: %s changed; it takes effect at the next start", names[i]);
+    }
+    n = br_config_changed(current_cfg(d), cfg, BR_RELOAD_APPLY, names, RELOAD_NAMES_MAX);
+    for (size_t i = 0; i < n && i < RELOAD_NAMES_MAX; i++) {
+        br_log("SIGHUP: %s changed; applied", names[i]);
     }
 }
 
@@ -443,26 +417,19 @@ static bool workers_acknowledged(struct daemon *d, uint64_t generation)
     return false;
 }
 
-/* Credentials and peer rules from the configuration read again: new
- * requests use them within a second, allocations and calls carry on. */
-static void reload_rules(struct daemon *d)
+/* Credentials, peer rules and worker settings from cfg: new requests use
+ * them within a second, allocations and calls carry on. Returns 0, or -1
+ * when they could not be built (the running ones stay). */
+static int swap_rules(struct daemon *d, const struct br_config *cfg)
 {
-    struct br_config cfg;
     struct rules fresh, old;
     char err[512];
     uint64_t generation;
 
-    if (br_config_load(&cfg, d->argc, d->argv, stderr) != 0) {
-        br_log("SIGHUP: configuration not reloaded (see above); keeping the running one");
-        br_config_release(&cfg);
-        return;
-    }
-    config_warn_restart(d->cfg, &cfg);
     /* only this thread swaps the rules: reading them unlocked is safe */
-    if (rules_build(&fresh, &cfg, d->cfg, &d->env, &d->rules.current, err, sizeof(err)) < 0) {
-        br_log("SIGHUP: keeping the previous credentials and peer rules: %s", err);
-        br_config_release(&cfg);
-        return;
+    if (rules_build(&fresh, cfg, d->cfg, &d->env, &d->rules.current, err, sizeof(err)) < 0) {
+        br_log("SIGHUP: keeping the previous credentials, peer rules and limits: %s", err);
+        return -1;
     }
     pthread_mutex_lock(&d->rules.lock);
     old = d->rules.current;
@@ -472,19 +439,55 @@ static void reload_rules(struct daemon *d)
     if (workers_acknowledged(d, generation)) {
         rules_free(&old);
     } /* else a worker is stuck: leaking the old rules is safer than freeing them */
+    return 0;
+}
+
+/* The reloadable keys that live outside the workers: shared caps, the
+ * admin token, the certificate. drain-timeout and alternate-server are
+ * read by this thread from current_cfg(). */
+static void apply_shared(struct daemon *d, const struct br_config *cfg)
+{
+    char err[512];
+
+    d->total_quota = total_quota_of(d, cfg);
+    turn_quota_set_limits(d->quota, d->total_quota, cfg->user_quota);
+    turn_ratelimit_set_rate(d->unauth_limit, cfg->unauth_rate);
+    conn_limit_set(d->env.conn_limit, cfg->max_connections, cfg->max_connections_per_ip);
+    /* read again even under the same name: rotating a token rewrites the file */
+    if (d->admin && admin_set_token_file(d->admin, cfg->admin_token_file, err, sizeof(err)) < 0) {
+        br_log("SIGHUP: keeping the previous admin token: %s", err);
+    }
+    reload_tls(d, cfg);
+}
+
+/* SIGHUP: the configuration is read again (the file and the flags given at
+ * start); every key marked reload in the table is applied, the others are
+ * named. Established connections and every allocation carry on. */
+static void reload(struct daemon *d)
+{
+    struct br_config cfg;
+
+    if (br_config_load(&cfg, d->argc, d->argv, stderr) != 0) {
+        br_log("SIGHUP: configuration not reloaded (see above); keeping the running one");
+        br_config_release(&cfg);
+        reload_tls(d, NULL);
+        return;
+    }
+    if (swap_rules(d, &cfg) < 0) {
+        br_config_release(&cfg);
+        return;
+    }
+    log_changes(d, &cfg);
+    apply_shared(d, &cfg);
     br_log("SIGHUP: credentials and peer rules reloaded (%zu shared secret%s, %zu static "
            "user%s, %zu allow and %zu deny rules)",
            cfg.secrets.n, cfg.secrets.n == 1 ? "" : "s", cfg.users.n, cfg.users.n == 1 ? "" : "s",
            cfg.allow_peer.n, cfg.deny_peer.n);
-    br_config_release(&cfg);
-}
-
-/* SIGHUP: the certificate and key, the credentials and the peer rules are
- * read again; established connections and every allocation carry on. */
-static void reload(struct daemon *d)
-{
-    reload_tls(d);
-    reload_rules(d);
+    if (d->reloaded) {
+        br_config_release(&d->applied);
+    }
+    d->applied = cfg; /* takes the string lists */
+    d->reloaded = true;
 }
 
 static uint64_t allocations_active(struct daemon *d)
@@ -509,7 +512,7 @@ static void start_drain(struct daemon *d, const char *why)
     left = allocations_active(d);
     br_log("%s: draining: /readyz answers 503, new allocations are %s; %llu allocation%s carry "
            "on",
-           why, d->cfg->n_alternates ? "sent to alternate-server (300)" : "refused (508)",
+           why, current_cfg(d)->n_alternates ? "sent to alternate-server (300)" : "refused (508)",
            (unsigned long long)left, left == 1 ? "" : "s");
 }
 
@@ -536,12 +539,13 @@ static void signal_loop(struct daemon *d, const sigset_t *set)
             reload(d);
         } else if (sig == SIGUSR1) {
             start_drain(d, "SIGUSR1");
-        } else if (sig == SIGTERM && d->cfg->drain_timeout && !deadline) {
+        } else if (sig == SIGTERM && current_cfg(d)->drain_timeout && !deadline) {
+            uint32_t timeout = current_cfg(d)->drain_timeout;
             start_drain(d, "SIGTERM");
-            deadline = monotonic_seconds() + d->cfg->drain_timeout;
+            deadline = monotonic_seconds() + timeout;
             br_log("SIGTERM: stopping when the last allocation ends or in %u s; SIGINT or "
                    "another SIGTERM stops at once",
-                   (unsigned)d->cfg->drain_timeout);
+                   (unsigned)timeout);
         } else if (sig == SIGTERM || sig == SIGINT) {
             br_log("stopping on signal %d", sig);
             return;
@@ -606,5 +610,8 @@ void daemon_free(struct daemon *d)
     turn_ratelimit_free(d->unauth_limit);
     rules_free(&d->rules.current);
     pthread_mutex_destroy(&d->rules.lock);
+    if (d->reloaded) {
+        br_config_release(&d->applied);
+    }
     free(d);
 }

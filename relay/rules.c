@@ -76,6 +76,37 @@ static int build_auth(struct rules *r, const struct br_config *cfg, const struct
     return rc;
 }
 
+static void settings_from(struct relay_settings *s, const struct br_config *cfg)
+{
+    *s = (struct relay_settings){
+        .default_lifetime = cfg->default_lifetime,
+        .max_lifetime = cfg->max_lifetime,
+        .max_permissions = cfg->max_permissions,
+        .max_channels = cfg->max_channels,
+        .max_bps = cfg->max_bps,
+        .rfc5766_channels = cfg->rfc5766_channels,
+        .n_alternates = cfg->n_alternates,
+        .handshake_timeout = cfg->handshake_timeout,
+        .idle_timeout = cfg->idle_timeout,
+        .stream_buffer = cfg->stream_buffer,
+        .max_unauth_frame = cfg->max_unauth_frame,
+        .udp_gso = cfg->udp_gso,
+    };
+    memcpy(s->alternates, cfg->alternates, sizeof(s->alternates));
+}
+
+void relay_settings_turn(const struct relay_settings *s, struct turn_server_config *out)
+{
+    out->default_lifetime = s->default_lifetime;
+    out->max_lifetime = s->max_lifetime;
+    out->max_permissions = s->max_permissions;
+    out->max_channels = s->max_channels;
+    out->max_bps = s->max_bps;
+    out->rfc5766_channels = s->rfc5766_channels;
+    out->alternates = s->alternates;
+    out->n_alternates = s->n_alternates;
+}
+
 int rules_build(struct rules *out, const struct br_config *cfg, const struct br_config *running,
                 const struct relay_env *env, const struct rules *prev, char *err, size_t err_len)
 {
@@ -93,6 +124,7 @@ int rules_build(struct rules *out, const struct br_config *cfg, const struct br_
         return rc;
     }
     add_self(r.policy, running, env);
+    settings_from(&r.settings, cfg);
     *out = r;
     return 0;
 }

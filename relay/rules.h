@@ -1,7 +1,8 @@
 /* The rules the workers apply to requests: credentials (realm, secrets,
- * static users) and the peer policy. Built from the configuration at start
- * and again on SIGHUP, and handed to running workers without stopping
- * them: allocations, connections and calls carry on. */
+ * static users), the peer policy and the limits a reload may change. Built
+ * from the configuration at start and again on SIGHUP, and handed to
+ * running workers without stopping them: allocations, connections and
+ * calls carry on. */
 #ifndef RELAY_RULES_H
 #define RELAY_RULES_H
 
@@ -13,12 +14,31 @@
 #include "config.h"
 #include "turn/auth.h"
 #include "turn/policy.h"
+#include "turn/server.h"
 
 struct relay_env;
+
+/* The reloadable keys the workers read, by value: a worker copies them
+ * whole when it takes new rules, so it never reads memory the daemon
+ * writes. They govern what comes next (new allocations, permissions,
+ * connections, packets); what exists keeps what it was granted. */
+struct relay_settings {
+    uint32_t default_lifetime, max_lifetime; /* seconds */
+    uint32_t max_permissions, max_channels;
+    uint64_t max_bps; /* per allocation, 0 = off */
+    bool rfc5766_channels;
+    union turn_addr alternates[BR_MAX_LISTEN];
+    size_t n_alternates;
+    uint32_t handshake_timeout, idle_timeout; /* seconds */
+    uint32_t stream_buffer;                   /* bytes */
+    uint32_t max_unauth_frame; /* bytes of a stream frame before the client allocates */
+    bool udp_gso;
+};
 
 struct rules {
     struct turn_auth *auth;
     struct turn_policy *policy;
+    struct relay_settings settings;
 };
 
 /* Builds rules from cfg's credentials and peer rules, and the addresses
@@ -29,6 +49,10 @@ struct rules {
 int rules_build(struct rules *out, const struct br_config *cfg, const struct br_config *running,
                 const struct relay_env *env, const struct rules *prev, char *err, size_t err_len);
 void rules_free(struct rules *r);
+
+/* The limits of s as the TURN server takes them: every field of out but
+ * auth, policy, quota and ops. out->alternates borrows s->alternates. */
+void relay_settings_turn(const struct relay_settings *s, struct turn_server_config *out);
 
 /* The current rules, shared with the workers. A worker polls generation
  * once a second and, when it moved, takes the new rules under the lock and

@@ -77,7 +77,7 @@ void stream_send(struct stream_conn *c, const uint8_t *data, size_t len)
 {
     struct evbuffer *out = bufferevent_get_output(c->bev);
 
-    if (c->handshaking || evbuffer_get_length(out) + len > c->worker->env->stream_buffer) {
+    if (c->handshaking || evbuffer_get_length(out) + len > c->worker->settings.stream_buffer) {
         /* real-time media: late is as good as lost, and the queue stays bounded */
         turn_server_stats(c->worker->turn)->dropped[TURN_DROP_BUFFER_FULL]++;
         return;
@@ -113,7 +113,7 @@ static bool on_frame(struct stream_conn *c, const uint8_t *frame, size_t len)
 
     switch (turn_server_on_client(w->turn, &c->tuple, frame, len, now, &reply, &fwd)) {
     case TURN_REPLY:
-        if (evbuffer_get_length(bufferevent_get_output(c->bev)) > w->env->stream_buffer) {
+        if (evbuffer_get_length(bufferevent_get_output(c->bev)) > w->settings.stream_buffer) {
             return false;
         }
         bufferevent_write(c->bev, reply.buf, reply.len);
@@ -134,7 +134,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
 {
     struct stream_conn *c = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
-    bool rfc5766 = c->worker->env->turn.rfc5766_channels;
+    bool rfc5766 = c->worker->settings.rfc5766_channels;
     uint8_t hdr[4];
 
     while (evbuffer_get_length(in) >= sizeof(hdr)) {
@@ -147,7 +147,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
             stream_close(c);
             return;
         }
-        if (!c->allocated && (size_t)len > c->worker->env->max_unauth_frame) {
+        if (!c->allocated && (size_t)len > c->worker->settings.max_unauth_frame) {
             /* until it holds an allocation a client has no use for large
              * frames, and waiting for one would pin its bytes here */
             c->worker->stats.stream_oversize++;
@@ -172,7 +172,7 @@ static void event_cb(struct bufferevent *bev, short events, void *arg)
 
     if (events & BEV_EVENT_CONNECTED) {
         c->handshaking = false; /* TLS handshake done */
-        c->deadline = deadline_in(w->env->idle_timeout);
+        c->deadline = deadline_in(w->settings.idle_timeout);
         return;
     }
     if (c->handshaking) {
@@ -258,7 +258,7 @@ static struct stream_conn *conn_new(struct worker *w, int fd, const union turn_a
      * the input holds at most one partial frame and one read (16 KiB), and
      * libevent 2.1's OpenSSL bufferevents can stall for good when one is
      * set (libevent#690, #854: decrypted bytes left inside OpenSSL). */
-    c->deadline = deadline_in(tls ? w->env->handshake_timeout : w->env->idle_timeout);
+    c->deadline = deadline_in(tls ? w->settings.handshake_timeout : w->settings.idle_timeout);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     return c;
 }

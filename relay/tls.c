@@ -111,13 +111,28 @@ void tls_store_free(struct tls_store *store)
     free(store);
 }
 
-int tls_store_reload(struct tls_store *store, char *err, size_t err_len)
+int tls_store_reload(struct tls_store *store, const char *cert, const char *key, char *err,
+                     size_t err_len)
 {
-    SSL_CTX *ctx = build_ctx(store->cert, store->key, err, err_len), *old;
+    SSL_CTX *ctx, *old;
+    char *new_cert = strdup(cert ? cert : store->cert), *new_key = strdup(key ? key : store->key);
 
-    if (!ctx) {
+    if (!new_cert || !new_key) {
+        free(new_cert);
+        free(new_key);
+        snprintf(err, err_len, "cert: out of memory");
+        return -ENOMEM;
+    }
+    if (!(ctx = build_ctx(new_cert, new_key, err, err_len))) {
+        free(new_cert);
+        free(new_key);
         return -EINVAL;
     }
+    /* only the reloading thread reads the paths */
+    free(store->cert);
+    free(store->key);
+    store->cert = new_cert;
+    store->key = new_key;
     pthread_mutex_lock(&store->lock);
     old = store->ctx;
     store->ctx = ctx;

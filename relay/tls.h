@@ -17,9 +17,11 @@ int tls_store_new(struct tls_store **out, const char *cert, const char *key, cha
                   size_t err_len);
 void tls_store_free(struct tls_store *store);
 
-/* Builds a new context from the same files and swaps it in for new
- * connections. On failure the old context stays and err says why. */
-int tls_store_reload(struct tls_store *store, char *err, size_t err_len);
+/* Builds a new context from cert and key (NULL: the files loaded last) and
+ * swaps it in for new connections; the files become the ones loaded last.
+ * On failure the old context and files stay and err says why. */
+int tls_store_reload(struct tls_store *store, const char *cert, const char *key, char *err,
+                     size_t err_len);
 
 /* A new server-side SSL object from the current context, or NULL. */
 SSL *tls_store_new_ssl(struct tls_store *store);

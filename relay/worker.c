@@ -168,19 +168,44 @@ static void relay_close(void *arg, struct turn_relay *r)
     free(r);
 }
 
-/* Takes new credentials and peer rules when the daemon swapped them. */
+/* Copies the current settings (under the box's lock). Returns the
+ * generation they belong to. */
+static uint64_t copy_settings(struct worker *w, const struct turn_auth **auth,
+                              const struct turn_policy **policy)
+{
+    struct rules_box *box = w->env->rules;
+    uint64_t generation;
+    bool gso = w->settings.udp_gso;
+
+    pthread_mutex_lock(&box->lock);
+    generation = atomic_load(&box->generation);
+    *auth = box->current.auth;
+    *policy = box->current.policy;
+    w->settings = box->current.settings;
+    pthread_mutex_unlock(&box->lock);
+    if (gso != w->settings.udp_gso) {
+        w->out.gso = w->settings.udp_gso; /* set again: on may be refused again */
+    }
+    return generation;
+}
+
+/* Takes new credentials, peer rules and settings when the daemon swapped
+ * them. */
 static void pick_up_rules(struct worker *w)
 {
     struct rules_box *box = w->env->rules;
     uint64_t generation = atomic_load(&box->generation);
+    const struct turn_auth *auth;
+    const struct turn_policy *policy;
+    struct turn_server_config limits;
 
     if (generation == atomic_load_explicit(&w->rules_generation, memory_order_relaxed)) {
         return;
     }
-    pthread_mutex_lock(&box->lock);
-    generation = atomic_load(&box->generation);
-    turn_server_set_rules(w->turn, box->current.auth, box->current.policy);
-    pthread_mutex_unlock(&box->lock);
+    generation = copy_settings(w, &auth, &policy);
+    turn_server_set_rules(w->turn, auth, policy);
+    relay_settings_turn(&w->settings, &limits);
+    turn_server_set_limits(w->turn, &limits);
     atomic_store(&w->rules_generation, generation);
 }
 
@@ -262,6 +287,8 @@ static int worker_setup(struct worker *w, char *what, size_t what_len)
 {
     struct turn_server_config cfg = w->env->turn;
     static const struct timeval second = {1, 0};
+    const struct turn_auth *auth;
+    const struct turn_policy *policy;
     int err;
 
     snprintf(what, what_len, "event loop");
@@ -275,13 +302,17 @@ static int worker_setup(struct worker *w, char *what, size_t what_len)
         return err;
     }
     worker_batch_init(w);
-    w->out.gso = w->env->udp_gso;
+    atomic_store(&w->rules_generation, copy_settings(w, &auth, &policy));
+    w->out.gso = w->settings.udp_gso;
     size_t span = (size_t)w->env->port_max - w->env->port_min + 1;
     for (unsigned f = 0; f < 2; f++) {
         if (!(w->local_relays[f] = calloc(span, sizeof(*w->local_relays[f])))) {
             return -ENOMEM;
         }
     }
+    cfg.auth = auth;
+    cfg.policy = policy;
+    relay_settings_turn(&w->settings, &cfg);
     cfg.ops = (struct turn_relay_ops){.open = relay_open, .close = relay_close, .arg = w};
     if ((err = turn_server_new(&w->turn, &cfg)) < 0) {
         return err;

@@ -30,11 +30,9 @@ struct relay_env {
     bool tcp;                          /* TCP listeners beside the UDP ones */
     union turn_addr tls_listen[BR_ENV_MAX_LISTEN];
     size_t n_tls_listen;
-    uint32_t handshake_timeout, idle_timeout, max_lifetime; /* seconds */
-    uint32_t stream_buffer;                                 /* bytes */
-    uint32_t max_unauth_frame; /* bytes of a stream frame before the client allocates */
-    bool udp_gso;
-    struct turn_server_config turn; /* ops filled per worker */
+    /* auth, policy and quota; ops filled per worker, the limits from the
+     * rules' settings (struct relay_settings) */
+    struct turn_server_config turn;
 };
 
 struct worker;
@@ -57,7 +55,8 @@ void worker_free(struct worker *w);
 const struct turn_stats *worker_stats(struct worker *w);
 const struct relay_stats *worker_relay_stats(struct worker *w);
 
-/* The rules generation this worker runs with (any thread may ask). */
+/* The rules generation (credentials, peer policy and settings) this
+ * worker runs with (any thread may ask). */
 uint64_t worker_rules_generation(struct worker *w);
 
 /* Adds this worker's counters into the sums, reading each with a relaxed

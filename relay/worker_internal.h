@@ -13,6 +13,7 @@
 #include <event2/listener.h>
 
 #include "out_queue.h"
+#include "rules.h"
 #include "udp.h"
 #include "worker.h"
 
@@ -71,6 +72,7 @@ struct worker {
     bool running;
     struct turn_server *turn;
     _Atomic uint64_t rules_generation;
+    struct relay_settings settings; /* this worker's copy, taken with the rules */
     struct relay_stats stats;
     struct udp_listener udp[BR_ENV_MAX_LISTEN];
     size_t n_udp;

@@ -232,7 +232,9 @@ static int reserve(void **arr, uint16_t *cap, uint16_t used, unsigned n, size_t 
 {
     int err;
 
-    if (used + n > max) {
+    /* n 0 (refreshing what exists) always fits: a reload may have lowered
+     * max below what an allocation already holds */
+    if (n && used + n > max) {
         return -ENOSPC;
     }
     while (used + n > *cap) {

@@ -47,6 +47,14 @@ int turn_quota_new(struct turn_quota **out, uint32_t total, uint32_t per_user)
     return 0;
 }
 
+void turn_quota_set_limits(struct turn_quota *quota, uint32_t total, uint32_t per_user)
+{
+    pthread_mutex_lock(&quota->lock);
+    quota->total = total;
+    quota->per_user = per_user;
+    pthread_mutex_unlock(&quota->lock);
+}
+
 void turn_quota_free(struct turn_quota *quota)
 {
     if (!quota) {

@@ -16,6 +16,10 @@ struct turn_quota;
 int turn_quota_new(struct turn_quota **out, uint32_t total, uint32_t per_user);
 void turn_quota_free(struct turn_quota *quota);
 
+/* Changes the caps for allocations taken from now on (0 = unlimited);
+ * allocations held beyond a lowered cap carry on. Any thread. */
+void turn_quota_set_limits(struct turn_quota *quota, uint32_t total, uint32_t per_user);
+
 /* Keyed hash of whom a quota counts (the key is random per process): a
  * static user's name, or a REST credential's id (rest true); the two never
  * share a count. */

@@ -58,6 +58,18 @@ void turn_server_set_rules(struct turn_server *server, const struct turn_auth *a
     server->cfg.policy = policy;
 }
 
+void turn_server_set_limits(struct turn_server *server, const struct turn_server_config *cfg)
+{
+    server->cfg.default_lifetime = cfg->default_lifetime;
+    server->cfg.max_lifetime = cfg->max_lifetime;
+    server->cfg.max_permissions = cfg->max_permissions;
+    server->cfg.max_channels = cfg->max_channels;
+    server->cfg.max_bps = cfg->max_bps;
+    server->cfg.rfc5766_channels = cfg->rfc5766_channels;
+    server->cfg.alternates = cfg->alternates;
+    server->cfg.n_alternates = cfg->n_alternates;
+}
+
 void turn_server_set_draining(struct turn_server *server, bool draining)
 {
     server->draining = draining;

@@ -97,6 +97,12 @@ void turn_server_free(struct turn_server *server);
 void turn_server_set_rules(struct turn_server *server, const struct turn_auth *auth,
                            const struct turn_policy *policy);
 
+/* Replaces the limits (every field of cfg but auth, policy, quota and ops;
+ * alternates stays borrowed) for what comes next: new allocations,
+ * lifetimes granted from now on, permissions and channels beyond the new
+ * caps, packets from now on. What exists keeps what it was granted. */
+void turn_server_set_limits(struct turn_server *server, const struct turn_server_config *cfg);
+
 /* Draining: allocations that exist carry on (refresh, permissions,
  * channels, data); a new Allocate gets 300 with an alternate server of the
  * client's family (unauthenticated, before any challenge), or 508 after

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "relay/config.h"
+#include "relay/config_parse.h"
 
 #define MAX_FILES 8
 
@@ -681,4 +682,233 @@ Test(config, release_is_idempotent)
     cr_assert_eq(cfg.secrets.n + cfg.users.n + cfg.allow_peer.n, 0);
     cr_assert_null(cfg.secrets.items[0]);
     br_config_release(&cfg);
+}
+
+/* ---- reload marks and the reload diff ---- */
+
+/* Loads "blindrelay" + args into c (not the suite's cfg); asserts success. */
+static void load_into(struct br_config *c, const char *const *args)
+{
+    char *argv[32], *text = NULL;
+    size_t len;
+    int argc = 0;
+
+    argv[argc++] = "blindrelay";
+    for (; *args; args++) {
+        cr_assert_lt(argc, 31);
+        argv[argc++] = (char *)*args;
+    }
+    argv[argc] = NULL;
+    FILE *err = open_memstream(&text, &len);
+    int rc = br_config_load(c, argc, argv, err);
+    fclose(err);
+    cr_assert_eq(rc, 0, "rc %d: %s", rc, text);
+    free(text);
+}
+
+#define LOAD_INTO(c, ...) load_into(c, (const char *const[]){__VA_ARGS__, NULL})
+
+static bool in_list(const char *name, const char *const *list)
+{
+    for (; *list; list++) {
+        if (strcmp(name, *list) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+Test(config, every_key_marked_reload_or_restart)
+{
+    /* keys that bind sockets, size per-worker tables or start threads */
+    const char *const restart[] = {"listen",       "tls-listen", "relay-ip", "external-ip",
+                                   "relay-ports",  "min-port",   "max-port", "threads",
+                                   "admin-listen", "tcp",        NULL};
+    /* the eleven the reload used to ignore, and the limits of new things */
+    const char *const reload[] = {"max-permissions",
+                                  "max-channels",
+                                  "max-bps",
+                                  "unauth-rate",
+                                  "rfc5766-channels",
+                                  "handshake-timeout",
+                                  "idle-timeout",
+                                  "stream-buffer",
+                                  "admin-token-file",
+                                  "cert",
+                                  "key",
+                                  "total-quota",
+                                  "user-quota",
+                                  "default-lifetime",
+                                  "max-lifetime",
+                                  "nonce-lifetime",
+                                  "max-connections",
+                                  "max-connections-per-ip",
+                                  "drain-timeout",
+                                  "alternate-server",
+                                  "realm",
+                                  "auth-secret",
+                                  "auth-secret-file",
+                                  "user",
+                                  "allow-peer",
+                                  "deny-peer",
+                                  NULL};
+    size_t n;
+    const struct br_key *keys = br_cfg_keys(&n);
+
+    cr_assert_gt(n, 30);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert(keys[i].reload == BR_RELOAD_APPLY || keys[i].reload == BR_RELOAD_RESTART,
+                  "%s has no reload mark", keys[i].name);
+        if (in_list(keys[i].name, restart)) {
+            cr_assert_eq(keys[i].reload, BR_RELOAD_RESTART, "%s", keys[i].name);
+        }
+        if (in_list(keys[i].name, reload)) {
+            cr_assert_eq(keys[i].reload, BR_RELOAD_APPLY, "%s", keys[i].name);
+        }
+        /* keys sharing a field (min-port and relay-ports) must agree */
+        for (size_t j = 0; j < i; j++) {
+            if (br_cfg_shares_field(&keys[j], &keys[i])) {
+                cr_assert_eq(keys[j].reload, keys[i].reload, "%s and %s", keys[j].name,
+                             keys[i].name);
+            }
+        }
+    }
+}
+
+Test(config, print_keys, .init = cr_redirect_stdout)
+{
+    cr_assert_eq(LOAD("--threads", "2", "--print-keys"), 1);
+
+    char *text = NULL, *save = NULL;
+    size_t len, n, lines = 0;
+    const struct br_key *keys = br_cfg_keys(&n);
+    FILE *out = open_memstream(&text, &len);
+    br_config_print_keys(out);
+    fclose(out);
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char name[64], def[64], mark[16];
+        cr_assert_eq(sscanf(line, "%63[^\t]\t%63[^\t]\t%15s", name, def, mark), 3, "%s", line);
+        cr_assert_lt(lines, n);
+        cr_assert_str_eq(name, keys[lines].name);
+        cr_assert_str_eq(mark, keys[lines].reload == BR_RELOAD_APPLY ? "reload" : "restart");
+        lines++;
+    }
+    cr_assert_eq(lines, n);
+    free(text);
+    text = NULL;
+    out = open_memstream(&text, &len);
+    br_config_print_keys(out);
+    fclose(out);
+    cr_assert_not_null(strstr(text, "listen\t0.0.0.0:3478 [::]:3478\trestart\n"));
+    cr_assert_not_null(strstr(text, "\nmax-permissions\t32\treload\n"));
+    cr_assert_not_null(strstr(text, "\ncert\tnone\treload\n"));
+    free(text);
+}
+
+/* A value for k that differs from its default and passes validation. */
+static const char *other_value(const struct br_key *k, char *buf, size_t size)
+{
+    uint32_t def;
+
+    switch (k->type) {
+    case BR_T_ADDRS:
+        return "127.0.0.9:4000";
+    case BR_T_IP:
+        return "192.0.2.7";
+    case BR_T_PORTS:
+        return "50000-50100";
+    case BR_T_PORT:
+        return strcmp(k->name, "max-port") == 0 ? "60000" : "50000";
+    case BR_T_REALM:
+        return "other.realm";
+    case BR_T_SECRET:
+        return "s3cret";
+    case BR_T_SECRET_FILE:
+        return write_file("reload-secrets", "file-secret\n");
+    case BR_T_USER:
+        return "u:p";
+    case BR_T_CIDR:
+        return "198.51.100.0/24";
+    case BR_T_UINT:
+        cr_assert_eq(br_cfg_parse_u32(k->def, &def), 0, "%s", k->name);
+        snprintf(buf, size, "%u", def < k->max ? def + 1 : def - 1);
+        return buf;
+    case BR_T_BOOL:
+        return strcmp(k->def, "true") == 0 ? "false" : "true";
+    case BR_T_PATH:
+        return "/nonexistent/file";
+    case BR_T_ADMIN:
+        return "127.0.0.1:9700";
+    }
+    return NULL;
+}
+
+/* Changing any one key (but tls-listen, which needs cert and key) names
+ * exactly that key (or the first key of its field) under its own mark and
+ * nothing under the other. */
+Test(config, changed_names_each_key_under_its_mark)
+{
+    struct br_config base, mod;
+    size_t n;
+    const struct br_key *keys = br_cfg_keys(&n);
+
+    LOAD_INTO(&base, "--threads", "0");
+    for (size_t i = 0; i < n; i++) {
+        char flag[80], buf[32];
+        const char *names[8], *expect = keys[i].name;
+        enum br_reload other =
+            keys[i].reload == BR_RELOAD_APPLY ? BR_RELOAD_RESTART : BR_RELOAD_APPLY;
+
+        if (strcmp(keys[i].name, "tls-listen") == 0) {
+            continue;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (br_cfg_shares_field(&keys[j], &keys[i])) {
+                expect = keys[j].name;
+                break;
+            }
+        }
+        snprintf(flag, sizeof(flag), "--%s", keys[i].name);
+        LOAD_INTO(&mod, flag, other_value(&keys[i], buf, sizeof(buf)));
+        size_t got = br_config_changed(&base, &mod, keys[i].reload, names, 8);
+        cr_assert_eq(got, 1, "%s: %zu changed, first %s", keys[i].name, got, got ? names[0] : "-");
+        cr_assert_str_eq(names[0], expect);
+        cr_assert_eq(br_config_changed(&base, &mod, other, names, 8), 0, "%s: %s", keys[i].name,
+                     names[0]);
+        br_config_release(&mod);
+    }
+    br_config_release(&base);
+}
+
+Test(config, changed_names_exactly_the_changed_restart_keys)
+{
+    struct br_config a, b;
+    const char *names[16];
+
+    LOAD_INTO(&a, "--listen", "127.0.0.1:3478", "--threads", "2", "--max-permissions", "8",
+              "--auth-secret", "one");
+    LOAD_INTO(&b, "--listen", "127.0.0.1:3478", "--threads", "2", "--max-permissions", "8",
+              "--auth-secret", "one");
+    cr_assert_eq(br_config_changed(&a, &b, BR_RELOAD_RESTART, names, 16), 0);
+    cr_assert_eq(br_config_changed(&a, &b, BR_RELOAD_APPLY, names, 16), 0);
+    br_config_release(&b);
+
+    LOAD_INTO(&b, "--listen", "127.0.0.1:3479", "--threads", "3", "--max-permissions", "4",
+              "--auth-secret", "two", "--min-port", "50000", "--tls-listen", "127.0.0.1:5349",
+              "--cert", "/c.pem", "--key", "/k.pem", "--idle-timeout", "5");
+    cr_assert_eq(br_config_changed(&a, &b, BR_RELOAD_RESTART, names, 16), 4);
+    cr_assert_str_eq(names[0], "listen");
+    cr_assert_str_eq(names[1], "tls-listen");
+    cr_assert_str_eq(names[2], "relay-ports");
+    cr_assert_str_eq(names[3], "threads");
+    cr_assert_eq(br_config_changed(&a, &b, BR_RELOAD_APPLY, names, 16), 5);
+    cr_assert_str_eq(names[0], "auth-secret");
+    cr_assert_str_eq(names[1], "cert");
+    cr_assert_str_eq(names[2], "key");
+    cr_assert_str_eq(names[3], "max-permissions");
+    cr_assert_str_eq(names[4], "idle-timeout");
+    /* names past max are counted, not written */
+    cr_assert_eq(br_config_changed(&a, &b, BR_RELOAD_RESTART, names, 1), 4);
+    br_config_release(&a);
+    br_config_release(&b);
 }

@@ -707,6 +707,26 @@ Test(server, create_permission_over_max_is_508)
     cr_assert_eq(h_alloc(0)->n_perms, H_MAX_PERMISSIONS);
 }
 
+/* A reload lowers the caps for what comes next; what exists stays. */
+Test(server, set_limits_applies_to_new_permissions_and_lifetimes)
+{
+    struct turn_tuple t = allocated(CLIENT, TURN_TRANSPORT_UDP);
+    struct turn_server_config limits = H.cfg;
+
+    cr_assert_eq(h_permit(&t, "8.8.8.1:1"), 0);
+    cr_assert_eq(h_permit(&t, "8.8.8.2:1"), 0);
+    limits.max_permissions = 1;
+    limits.default_lifetime = 120;
+    limits.max_lifetime = 300;
+    turn_server_set_limits(H.srv, &limits);
+    cr_assert_eq(h_permit(&t, "8.8.8.3:1"), 508, "a third permission over the new cap");
+    cr_assert_eq(h_permit(&t, "8.8.8.1:1"), 0, "refreshing one that exists needs no room");
+    cr_assert_eq(h_alloc(0)->n_perms, 2, "the reload removed none");
+
+    cr_assert_eq(allocate_with_lifetime("203.0.113.8:1", 3600), 300, "the new max-lifetime");
+    cr_assert_eq(allocate_with_lifetime("203.0.113.9:1", 0), 120, "the new default-lifetime");
+}
+
 /* RFC 8656 9.2: permissions are installed only when the server can carry
  * out the whole request; else 508 and nothing changes. */
 Test(server, create_permission_508_installs_none)
