@@ -446,7 +446,10 @@ bool br_cfg_equal(const struct br_config *a, const struct br_config *b, const st
     case BR_T_CIDR:
         return strlist_equal(fa, fb);
     case BR_T_UINT:
-        return *(uint32_t *)fa == *(uint32_t *)fb;
+        /* off2: the "auto" flag of a key that accepts it */
+        return *(uint32_t *)fa == *(uint32_t *)fb &&
+               (!k->off2 || *(bool *)br_cfg_field((struct br_config *)a, k->off2) ==
+                                *(bool *)br_cfg_field((struct br_config *)b, k->off2));
     case BR_T_BOOL:
         return *(bool *)fa == *(bool *)fb;
     case BR_T_ADMIN:
