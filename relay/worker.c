@@ -179,7 +179,7 @@ static void pick_up_rules(struct worker *w)
     }
     pthread_mutex_lock(&box->lock);
     generation = atomic_load(&box->generation);
-    turn_server_set_rules(w->turn, box->current.auth, box->current.policy);
+    turn_server_set_rules(w->turn, box->current.auth, box->current.policy, worker_clock().mono);
     pthread_mutex_unlock(&box->lock);
     atomic_store(&w->rules_generation, generation);
 }
