@@ -28,6 +28,8 @@ struct daemon {
     int argc;
     char **argv; /* to read the configuration again on SIGHUP */
     struct rules_box rules;
+    struct br_config *reloaded; /* the last configuration SIGHUP applied; NULL: cfg */
+    struct netinfo_set host;    /* the host addresses the current rules refuse */
     unsigned long fd_limit;
     struct turn_quota *quota;
     struct worker **workers;
@@ -183,6 +185,7 @@ static void build_rules(struct daemon *d)
                "request is refused (an open relay is not offered)");
     }
     pthread_mutex_init(&d->rules.lock, NULL);
+    netinfo_read(&d->host); /* before the build: a change in between is seen later */
     if (rules_build(&d->rules.current, cfg, cfg, &d->env, NULL, err, sizeof(err)) < 0) {
         br_fatal("%s", err);
     }
@@ -390,26 +393,18 @@ static bool workers_acknowledged(struct daemon *d, uint64_t generation)
     return false;
 }
 
-/* Credentials and peer rules from the configuration read again: new
- * requests use them within a second, allocations and calls carry on. */
-static void reload_rules(struct daemon *d)
+/* Builds rules from cfg (and the host addresses as they are now) and hands
+ * them to the workers, which take them within a second and end what they
+ * refuse. Returns 0, or -1 with the reason in err. */
+static int publish_rules(struct daemon *d, const struct br_config *cfg, char *err, size_t err_len)
 {
-    struct br_config cfg;
     struct rules fresh, old;
-    char err[512];
     uint64_t generation;
 
-    if (br_config_load(&cfg, d->argc, d->argv, stderr) != 0) {
-        br_log("SIGHUP: configuration not reloaded (see above); keeping the running one");
-        br_config_release(&cfg);
-        return;
-    }
-    config_warn_restart(d->cfg, &cfg);
+    netinfo_read(&d->host); /* before the build: a change in between is seen later */
     /* only this thread swaps the rules: reading them unlocked is safe */
-    if (rules_build(&fresh, &cfg, d->cfg, &d->env, &d->rules.current, err, sizeof(err)) < 0) {
-        br_log("SIGHUP: keeping the previous credentials and peer rules: %s", err);
-        br_config_release(&cfg);
-        return;
+    if (rules_build(&fresh, cfg, d->cfg, &d->env, &d->rules.current, err, err_len) < 0) {
+        return -1;
     }
     pthread_mutex_lock(&d->rules.lock);
     old = d->rules.current;
@@ -419,11 +414,71 @@ static void reload_rules(struct daemon *d)
     if (workers_acknowledged(d, generation)) {
         rules_free(&old);
     } /* else a worker is stuck: leaking the old rules is safer than freeing them */
+    return 0;
+}
+
+/* Keeps the configuration a reload applied (taking over its lists), so
+ * that rules rebuilt for new host addresses keep its credentials and peer
+ * rules. */
+static void keep_reloaded(struct daemon *d, struct br_config *cfg)
+{
+    struct br_config *keep = malloc(sizeof(*keep));
+
+    if (!keep) {
+        br_config_release(cfg); /* host address changes then use the start configuration */
+        return;
+    }
+    *keep = *cfg;
+    if (d->reloaded) {
+        br_config_release(d->reloaded);
+        free(d->reloaded);
+    }
+    d->reloaded = keep;
+}
+
+/* The host's addresses are read again every second (getifaddrs, on this
+ * thread): when they changed, the rules are rebuilt and published as a
+ * reload would, so an address added to an interface is refused as a peer
+ * within seconds, existing permissions and channels to it included. */
+static void watch_host_addresses(struct daemon *d)
+{
+    struct netinfo_set now;
+    char err[512];
+
+    if (netinfo_read(&now) < 0 || netinfo_equal(&now, &d->host)) {
+        return;
+    }
+    if (publish_rules(d, d->reloaded ? d->reloaded : d->cfg, err, sizeof(err)) < 0) {
+        br_log("host addresses changed; keeping the previous peer rules: %s", err);
+        return;
+    }
+    br_log("host addresses changed (%zu now%s): peer rules rebuilt", d->host.n,
+           d->host.truncated ? ", more than the policy holds" : "");
+}
+
+/* Credentials and peer rules from the configuration read again: new
+ * requests use them within a second, allocations and calls carry on. */
+static void reload_rules(struct daemon *d)
+{
+    struct br_config cfg;
+    char err[512];
+
+    if (br_config_load(&cfg, d->argc, d->argv, stderr) != 0) {
+        br_log("SIGHUP: configuration not reloaded (see above); keeping the running one");
+        br_config_release(&cfg);
+        return;
+    }
+    config_warn_restart(d->cfg, &cfg);
+    if (publish_rules(d, &cfg, err, sizeof(err)) < 0) {
+        br_log("SIGHUP: keeping the previous credentials and peer rules: %s", err);
+        br_config_release(&cfg);
+        return;
+    }
     br_log("SIGHUP: credentials and peer rules reloaded (%zu shared secret%s, %zu static "
            "user%s, %zu allow and %zu deny rules)",
            cfg.secrets.n, cfg.secrets.n == 1 ? "" : "s", cfg.users.n, cfg.users.n == 1 ? "" : "s",
            cfg.allow_peer.n, cfg.deny_peer.n);
-    br_config_release(&cfg);
+    keep_reloaded(d, &cfg);
 }
 
 /* SIGHUP: the certificate and key, the credentials and the peer rules are
@@ -479,6 +534,7 @@ static void signal_loop(struct daemon *d, const sigset_t *set)
         const struct timespec second = {1, 0};
         int sig = sigtimedwait(set, NULL, &second);
 
+        watch_host_addresses(d);
         if (sig == SIGHUP) {
             reload(d);
         } else if (sig == SIGUSR1) {
@@ -551,6 +607,10 @@ void daemon_free(struct daemon *d)
     tls_store_free(d->env.tls);
     turn_quota_free(d->quota);
     rules_free(&d->rules.current);
+    if (d->reloaded) {
+        br_config_release(d->reloaded);
+        free(d->reloaded);
+    }
     pthread_mutex_destroy(&d->rules.lock);
     free(d);
 }
