@@ -39,12 +39,12 @@ struct turn_stats {
     uint64_t allocations_active;
     uint64_t permissions_created;
     uint64_t channels_bound;
+    uint64_t peers_revoked;      /* permissions and channels ended by a changed peer policy */
     uint64_t permissions_active; /* gauges, refreshed by turn_server_tick */
     uint64_t channels_active;
     uint64_t binding_requests;
     uint64_t requests;
     uint64_t peers_refused; /* by the peer policy, in requests and in data */
-    uint64_t peers_revoked; /* permissions and channels ended by a changed policy */
     uint64_t rate_limited;  /* unauthenticated requests left unanswered (unauth-rate) */
     uint64_t errors[TURN_STATS_N_CODES];
     uint64_t packets[TURN_DIR_COUNT][TURN_STATS_TRANSPORTS];
