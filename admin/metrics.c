@@ -129,6 +129,10 @@ static void requests(struct out *o, const struct turn_stats *t)
     single(o, "blindrelay_peers_refused_total", "counter",
            "Peer addresses refused by the peer policy, in requests and in arriving data.",
            t->peers_refused);
+    single(o, "blindrelay_peers_revoked_total", "counter",
+           "Permissions and channels ended because a changed peer policy refuses them "
+           "(SIGHUP, host addresses).",
+           t->peers_revoked);
     single(o, "blindrelay_rate_limited_total", "counter",
            "Unauthenticated UDP requests left unanswered by unauth-rate (reflection guard).",
            t->rate_limited);

@@ -36,6 +36,7 @@ struct daemon {
     int argc;
     char **argv; /* to read the configuration again on SIGHUP */
     struct rules_box rules;
+    struct netinfo_set host; /* the host addresses the current rules refuse */
     unsigned long fd_limit;
     unsigned long fd_reserve, fd_conns; /* of the total-quota "auto" derivation */
     uint32_t total_quota;               /* in force: given, or derived from fd_limit */
@@ -218,6 +219,7 @@ static void build_rules(struct daemon *d)
                "request is refused (an open relay is not offered)");
     }
     pthread_mutex_init(&d->rules.lock, NULL);
+    netinfo_read(&d->host); /* before the build: a change in between is seen later */
     if (rules_build(&d->rules.current, cfg, cfg, &d->env, NULL, err, sizeof(err)) < 0) {
         br_fatal("%s", err);
     }
@@ -417,18 +419,17 @@ static bool workers_acknowledged(struct daemon *d, uint64_t generation)
     return false;
 }
 
-/* Credentials, peer rules and worker settings from cfg: new requests use
- * them within a second, allocations and calls carry on. Returns 0, or -1
- * when they could not be built (the running ones stay). */
-static int swap_rules(struct daemon *d, const struct br_config *cfg)
+/* Builds rules from cfg (and the host addresses as they are now) and hands
+ * them to the workers, which take them within a second and end what they
+ * refuse. Returns 0, or -1 with the reason in err. */
+static int publish_rules(struct daemon *d, const struct br_config *cfg, char *err, size_t err_len)
 {
     struct rules fresh, old;
-    char err[512];
     uint64_t generation;
 
+    netinfo_read(&d->host); /* before the build: a change in between is seen later */
     /* only this thread swaps the rules: reading them unlocked is safe */
-    if (rules_build(&fresh, cfg, d->cfg, &d->env, &d->rules.current, err, sizeof(err)) < 0) {
-        br_log("SIGHUP: keeping the previous credentials, peer rules and limits: %s", err);
+    if (rules_build(&fresh, cfg, d->cfg, &d->env, &d->rules.current, err, err_len) < 0) {
         return -1;
     }
     pthread_mutex_lock(&d->rules.lock);
@@ -460,12 +461,33 @@ static void apply_shared(struct daemon *d, const struct br_config *cfg)
     reload_tls(d, cfg);
 }
 
+/* The host's addresses are read again every second (getifaddrs, on this
+ * thread): when they changed, the rules are rebuilt and published as a
+ * reload would, so an address added to an interface is refused as a peer
+ * within seconds, existing permissions and channels to it included. */
+static void watch_host_addresses(struct daemon *d)
+{
+    struct netinfo_set now;
+    char err[512];
+
+    if (netinfo_read(&now) < 0 || netinfo_equal(&now, &d->host)) {
+        return;
+    }
+    if (publish_rules(d, current_cfg(d), err, sizeof(err)) < 0) {
+        br_log("host addresses changed; keeping the previous peer rules: %s", err);
+        return;
+    }
+    br_log("host addresses changed (%zu now%s): peer rules rebuilt", d->host.n,
+           d->host.truncated ? ", more than the policy holds" : "");
+}
+
 /* SIGHUP: the configuration is read again (the file and the flags given at
  * start); every key marked reload in the table is applied, the others are
  * named. Established connections and every allocation carry on. */
 static void reload(struct daemon *d)
 {
     struct br_config cfg;
+    char err[512];
 
     if (br_config_load(&cfg, d->argc, d->argv, stderr) != 0) {
         br_log("SIGHUP: configuration not reloaded (see above); keeping the running one");
@@ -473,7 +495,8 @@ static void reload(struct daemon *d)
         reload_tls(d, NULL);
         return;
     }
-    if (swap_rules(d, &cfg) < 0) {
+    if (publish_rules(d, &cfg, err, sizeof(err)) < 0) {
+        br_log("SIGHUP: keeping the previous credentials, peer rules and limits: %s", err);
         br_config_release(&cfg);
         return;
     }
@@ -535,6 +558,7 @@ static void signal_loop(struct daemon *d, const sigset_t *set)
         const struct timespec second = {1, 0};
         int sig = sigtimedwait(set, NULL, &second);
 
+        watch_host_addresses(d);
         if (sig == SIGHUP) {
             reload(d);
         } else if (sig == SIGUSR1) {

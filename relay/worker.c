@@ -203,7 +203,7 @@ static void pick_up_rules(struct worker *w)
         return;
     }
     generation = copy_settings(w, &auth, &policy);
-    turn_server_set_rules(w->turn, auth, policy);
+    turn_server_set_rules(w->turn, auth, policy, worker_clock().mono);
     relay_settings_turn(&w->settings, &limits);
     turn_server_set_limits(w->turn, &limits);
     atomic_store(&w->rules_generation, generation);

@@ -79,6 +79,11 @@ size_t turn_alloc_table_count(const struct turn_alloc_table *table)
     return table->count;
 }
 
+struct turn_alloc *turn_alloc_table_first(const struct turn_alloc_table *table)
+{
+    return table->head;
+}
+
 struct turn_alloc *turn_alloc_find(const struct turn_alloc_table *table,
                                    const struct turn_tuple *tuple)
 {
@@ -156,6 +161,17 @@ void turn_alloc_remove(struct turn_alloc_table *table, struct turn_alloc *alloc)
     alloc_free(alloc);
 }
 
+static bool channel_live(const struct turn_channel *c, uint64_t now)
+{
+    return c->expires > now;
+}
+
+/* Expired but still holding its number and peer (RFC 8656 12). */
+static bool channel_reserved(const struct turn_channel *c, uint64_t now)
+{
+    return c->expires <= now && now < c->expires + TURN_CHANNEL_RESERVE;
+}
+
 static void expire_entries(struct turn_alloc *a, uint64_t now)
 {
     uint16_t n = 0;
@@ -168,11 +184,21 @@ static void expire_entries(struct turn_alloc *a, uint64_t now)
     a->n_perms = n;
     n = 0;
     for (uint16_t i = 0; i < a->n_chans; i++) {
-        if (a->chans[i].expires > now) {
+        if (now < a->chans[i].expires + TURN_CHANNEL_RESERVE) {
             a->chans[n++] = a->chans[i];
         }
     }
     a->n_chans = n;
+}
+
+static uint64_t live_channels(const struct turn_alloc *a, uint64_t now)
+{
+    uint64_t n = 0;
+
+    for (uint16_t i = 0; i < a->n_chans; i++) {
+        n += channel_live(&a->chans[i], now);
+    }
+    return n;
 }
 
 void turn_alloc_sweep(struct turn_alloc_table *table, uint64_t now,
@@ -189,7 +215,7 @@ void turn_alloc_sweep(struct turn_alloc_table *table, uint64_t now,
         } else {
             expire_entries(a, now);
             counts->permissions += a->n_perms;
-            counts->channels += a->n_chans;
+            counts->channels += live_channels(a, now);
         }
         a = next;
     }
@@ -289,19 +315,44 @@ static struct turn_channel *find_channel(const struct turn_alloc *a, uint16_t nu
     for (uint16_t i = 0; i < a->n_chans; i++) {
         struct turn_channel *c = &a->chans[i];
         bool match = peer ? turn_addr_equal(&c->peer, peer) : c->number == number;
-        if (match && c->expires > now) {
+        if (match && channel_live(c, now)) {
             return c;
         }
     }
     return NULL;
 }
 
-int turn_alloc_bind_check(const struct turn_alloc *alloc, uint16_t number,
-                          const union turn_addr *peer, uint64_t now, unsigned max)
+/* A reserved binding of exactly want's number and peer, which may come
+ * back; or, through *clash, whether a reserved binding holds the number or
+ * the peer for something else. */
+static struct turn_channel *find_reserved(const struct turn_alloc *a,
+                                          const struct turn_channel *want, uint64_t now,
+                                          bool *clash)
 {
-    struct turn_channel *by_number = find_channel(alloc, number, NULL, now);
-    struct turn_channel *by_peer = find_channel(alloc, 0, peer, now);
-    unsigned live = 0;
+    struct turn_channel *same = NULL;
+
+    *clash = false;
+    for (uint16_t i = 0; i < a->n_chans; i++) {
+        struct turn_channel *c = &a->chans[i];
+        bool number = c->number == want->number, peer = turn_addr_equal(&c->peer, &want->peer);
+        if (!channel_reserved(c, now) || (!number && !peer)) {
+            continue;
+        }
+        if (number && peer) {
+            same = c;
+        } else {
+            *clash = true;
+        }
+    }
+    return same;
+}
+
+int turn_alloc_bind_check(const struct turn_alloc *alloc, const struct turn_channel *want,
+                          uint64_t now, unsigned max)
+{
+    struct turn_channel *by_number = find_channel(alloc, want->number, NULL, now);
+    struct turn_channel *by_peer = find_channel(alloc, 0, &want->peer, now);
+    bool clash;
 
     if (by_number != by_peer) {
         return -EEXIST; /* RFC 8656 11.2: one number, one peer, both ways */
@@ -309,35 +360,66 @@ int turn_alloc_bind_check(const struct turn_alloc *alloc, uint16_t number,
     if (by_number) {
         return 0;
     }
-    for (uint16_t i = 0; i < alloc->n_chans; i++) {
-        live += alloc->chans[i].expires > now;
+    find_reserved(alloc, want, now, &clash);
+    if (clash) {
+        return -EEXIST; /* RFC 8656 12: not rebound within 5 minutes of expiry */
     }
-    return live < max ? 0 : -ENOSPC;
+    return live_channels(alloc, now) < max ? 0 : -ENOSPC;
 }
 
-int turn_alloc_bind(struct turn_alloc *alloc, uint16_t number, const union turn_addr *peer,
-                    uint64_t now, unsigned max)
+int turn_alloc_bind(struct turn_alloc *alloc, const struct turn_channel *want, uint64_t now,
+                    unsigned max)
 {
     struct turn_channel *c;
-    int err = turn_alloc_bind_check(alloc, number, peer, now, max);
+    bool clash;
+    int err = turn_alloc_bind_check(alloc, want, now, max);
 
     if (err < 0) {
         return err;
     }
-    c = find_channel(alloc, number, NULL, now);
+    c = find_channel(alloc, want->number, NULL, now);
+    if (!c) {
+        c = find_reserved(alloc, want, now, &clash);
+    }
     if (!c) {
         expire_entries(alloc, now);
+        /* live ones stay within max; the reserved ones were live at most
+         * TURN_CHANNEL_RESERVE ago, when they were within max too */
         err = reserve((void **)&alloc->chans, &alloc->cap_chans, alloc->n_chans, 1,
-                      sizeof(*alloc->chans), max);
+                      sizeof(*alloc->chans), 2 * max);
         if (err < 0) {
             return err;
         }
         c = &alloc->chans[alloc->n_chans++];
-        c->peer = *peer;
-        c->number = number;
+        c->peer = want->peer;
+        c->number = want->number;
     }
+    c->relay_peer = want->relay_peer;
     c->expires = now + TURN_CHANNEL_LIFETIME;
     return 0;
+}
+
+unsigned turn_alloc_revoke(struct turn_alloc *alloc, uint64_t now,
+                           bool (*perm_ok)(const union turn_addr *ip, void *arg),
+                           bool (*chan_ok)(struct turn_channel *chan, void *arg), void *arg)
+{
+    unsigned ended = 0;
+
+    for (uint16_t i = 0; i < alloc->n_perms; i++) {
+        struct turn_permission *p = &alloc->perms[i];
+        if (p->expires > now && !perm_ok(&p->ip, arg)) {
+            p->expires = now;
+            ended++;
+        }
+    }
+    for (uint16_t i = 0; i < alloc->n_chans; i++) {
+        struct turn_channel *c = &alloc->chans[i];
+        if (channel_live(c, now) && !chan_ok(c, arg)) {
+            c->expires = now;
+            ended++;
+        }
+    }
+    return ended;
 }
 
 const struct turn_channel *turn_alloc_channel(const struct turn_alloc *alloc, uint16_t number,

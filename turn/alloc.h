@@ -14,6 +14,7 @@
 
 #define TURN_PERMISSION_LIFETIME 300 /* RFC 8656 9 */
 #define TURN_CHANNEL_LIFETIME 600    /* RFC 8656 12 */
+#define TURN_CHANNEL_RESERVE 300     /* RFC 8656 12: no rebinding this long after expiry */
 #define TURN_TOKEN_LEN 8             /* RESERVATION-TOKEN */
 
 enum turn_transport {
@@ -40,9 +41,13 @@ struct turn_permission {
     uint64_t expires;
 };
 
+/* A channel binding; after expires it stays in the array, reserved (its
+ * number and peer bound to nothing else), until expires +
+ * TURN_CHANNEL_RESERVE. */
 struct turn_channel {
     union turn_addr peer;
     uint16_t number;
+    bool relay_peer; /* peer is one of our relay addresses: re-checked per packet */
     uint64_t expires;
 };
 
@@ -85,6 +90,9 @@ struct turn_alloc *turn_alloc_find(const struct turn_alloc_table *table,
  * Returns NULL on allocation failure. */
 struct turn_alloc *turn_alloc_add(struct turn_alloc_table *table, const struct turn_tuple *tuple);
 
+/* The first allocation of the table (then follow ->next), or NULL. */
+struct turn_alloc *turn_alloc_table_first(const struct turn_alloc_table *table);
+
 /* Unlinks and frees one allocation. */
 void turn_alloc_remove(struct turn_alloc_table *table, struct turn_alloc *alloc);
 
@@ -96,7 +104,7 @@ struct turn_alloc_counts {
 
 /* Calls expired_cb for every allocation whose lifetime ended (the callee
  * must release it with turn_alloc_remove), drops expired permissions and
- * channels of the rest, and counts what remains. */
+ * channels (past their reservation) of the rest, and counts the live ones. */
 void turn_alloc_sweep(struct turn_alloc_table *table, uint64_t now,
                       void (*expired_cb)(struct turn_alloc *alloc, void *arg), void *arg,
                       struct turn_alloc_counts *counts);
@@ -110,19 +118,29 @@ int turn_alloc_permit(struct turn_alloc *alloc, const union turn_addr *peers, un
 bool turn_alloc_permitted(const struct turn_alloc *alloc, const union turn_addr *peer,
                           uint64_t now);
 
-/* Whether turn_alloc_bind would succeed: 0, -EEXIST or -ENOSPC. */
-int turn_alloc_bind_check(const struct turn_alloc *alloc, uint16_t number,
-                          const union turn_addr *peer, uint64_t now, unsigned max);
-/* Binds or refreshes channel number to peer (RFC 8656 11.2 rules).
- * Returns 0, -EEXIST when the number is bound to another peer or the peer
- * to another number (400), -ENOSPC when max is reached, -ENOMEM. */
-int turn_alloc_bind(struct turn_alloc *alloc, uint16_t number, const union turn_addr *peer,
-                    uint64_t now, unsigned max);
+/* Whether turn_alloc_bind would succeed for want (number, peer): 0,
+ * -EEXIST or -ENOSPC. */
+int turn_alloc_bind_check(const struct turn_alloc *alloc, const struct turn_channel *want,
+                          uint64_t now, unsigned max);
+/* Binds or refreshes channel want->number to want->peer, with its
+ * relay_peer flag (RFC 8656 11.2, 12). Returns 0, -EEXIST when the number
+ * is bound or reserved to another peer or the peer to another number
+ * (400), -ENOSPC when max live channels are reached, -ENOMEM. */
+int turn_alloc_bind(struct turn_alloc *alloc, const struct turn_channel *want, uint64_t now,
+                    unsigned max);
 /* The unexpired channel with this number, or NULL. */
 const struct turn_channel *turn_alloc_channel(const struct turn_alloc *alloc, uint16_t number,
                                               uint64_t now);
 /* The unexpired channel bound to peer (address and port), or NULL. */
 const struct turn_channel *turn_alloc_channel_to(const struct turn_alloc *alloc,
                                                  const union turn_addr *peer, uint64_t now);
+
+/* Ends the live permissions whose IP perm_ok refuses and the live
+ * channels chan_ok refuses (chan_ok may also update a channel's
+ * relay_peer); an ended channel stays reserved (RFC 8656 12). Returns how
+ * many ended. */
+unsigned turn_alloc_revoke(struct turn_alloc *alloc, uint64_t now,
+                           bool (*perm_ok)(const union turn_addr *ip, void *arg),
+                           bool (*chan_ok)(struct turn_channel *chan, void *arg), void *arg);
 
 #endif

@@ -30,6 +30,7 @@ struct rule_set {
 struct turn_policy {
     struct rule_set deny;
     struct rule_set allow;
+    struct rule_set allow_loopback; /* the allow rules that lie inside 127/8 or ::1 */
     struct rule_set defaults;
     unsigned n_self;
     union turn_addr self[TURN_POLICY_MAX_SELF];
@@ -186,10 +187,45 @@ void turn_policy_free(struct turn_policy *policy)
     free(policy);
 }
 
+static bool is_loopback(const union turn_addr *a)
+{
+    if (a->sa.sa_family == AF_INET) {
+        return (ntohl(a->in4.sin_addr.s_addr) >> 24) == 127;
+    }
+    return IN6_IS_ADDR_LOOPBACK(&a->in6.sin6_addr);
+}
+
+/* Whether the newest rule of set lies wholly inside a loopback range. */
+static bool last_rule_loopback(const struct rule_set *set, bool v4)
+{
+    if (v4) {
+        const struct rule4 *r = &set->r4[set->n4 - 1];
+        return r->mask >= 0xFF000000u && (r->net >> 24) == 127;
+    }
+    const struct rule6 *r = &set->r6[set->n6 - 1];
+    return r->mask[0] == UINT64_MAX && r->mask[1] == UINT64_MAX && r->net[0] == 0 && r->net[1] == 1;
+}
+
 int turn_policy_add_rule(struct turn_policy *policy, const char *cidr, bool allow)
 {
+    struct rule_set *set = allow ? &policy->allow : &policy->deny;
+    struct rule_set *lo = &policy->allow_loopback;
+    unsigned n4;
+    int err;
+
     assert(policy && cidr);
-    return add_cidr(allow ? &policy->allow : &policy->deny, cidr);
+    n4 = set->n4;
+    if ((err = add_cidr(set, cidr)) < 0 || !allow) {
+        return err;
+    }
+    /* a copy, so that the host's loopback addresses are opened only by
+     * rules written for them (never by 0.0.0.0/0) */
+    if (set->n4 != n4 && last_rule_loopback(set, true)) {
+        lo->r4[lo->n4++] = set->r4[set->n4 - 1];
+    } else if (set->n4 == n4 && last_rule_loopback(set, false)) {
+        lo->r6[lo->n6++] = set->r6[set->n6 - 1];
+    }
+    return 0;
 }
 
 int turn_policy_add_self(struct turn_policy *policy, const union turn_addr *ip)
@@ -316,34 +352,81 @@ static bool is_self_port(const struct turn_policy *policy, uint16_t port)
     return false;
 }
 
-bool turn_policy_allowed(const struct turn_policy *policy, const union turn_addr *peer)
+static bool relay_range_has(const struct turn_policy *policy, uint16_t port)
 {
-    union turn_addr a = *peer;
-    uint16_t port;
-    bool self;
+    return port >= policy->relay_min && port <= policy->relay_max;
+}
 
-    turn_addr_canonical(&a);
-    if (a.sa.sa_family != AF_INET && a.sa.sa_family != AF_INET6) {
-        return false;
-    }
-    port = turn_addr_port(&a);
-    self = is_self(policy, &a);
-    if (self && is_self_port(policy, port)) {
+/* The host itself: a declared address, any loopback address, or the
+ * unspecified address (which the kernel delivers to the host). */
+static bool is_host(const struct turn_policy *policy, const union turn_addr *a)
+{
+    return is_self(policy, a) || is_loopback(a) || turn_addr_is_wildcard(a);
+}
+
+/* The verdict for a (canonical): for its port, or with any_port for
+ * whether some port of its IP may be a peer (a permission). */
+static bool decide(const struct turn_policy *policy, const union turn_addr *a, bool any_port)
+{
+    uint16_t port = turn_addr_port(a);
+    bool host = is_host(policy, a);
+
+    if (host && !any_port && is_self_port(policy, port)) {
         return false; /* a loop through the server, whatever the rules say */
     }
-    if (set_match(&policy->deny, &a)) {
+    if (set_match(&policy->deny, a)) {
         return false;
     }
-    if (set_match(&policy->allow, &a)) {
-        return true;
-    }
-    if (self) {
+    if (is_relay(policy, a) && policy->relay_min <= policy->relay_max &&
+        (any_port || relay_range_has(policy, port))) {
         /* a relay address of ours on a relay port reaches only another
          * allocation, which enforces its own permissions: relay to relay is
-         * allowed even when that address is private or loopback. Every other
-         * address and port of the host is refused. */
-        return is_relay(policy, &a) && port >= policy->relay_min && port <= policy->relay_max &&
-               (!policy->relay_held || policy->relay_held(policy->relay_held_arg, &a));
+         * allowed even when that address is private or loopback, but only
+         * while one of our relay sockets holds the port */
+        return any_port || turn_policy_relay_held(policy, a);
     }
-    return !set_match(&policy->defaults, &a);
+    if (host) {
+        /* every other address and port of the host (SSH, the admin
+         * endpoint, databases) is refused whatever allow-peer says; only a
+         * rule written for loopback opens loopback (a test setup) */
+        return is_loopback(a) && set_match(&policy->allow_loopback, a);
+    }
+    if (set_match(&policy->allow, a)) {
+        return true;
+    }
+    return !set_match(&policy->defaults, a);
+}
+
+static bool canonical(const union turn_addr *in, union turn_addr *out)
+{
+    *out = *in;
+    turn_addr_canonical(out);
+    return out->sa.sa_family == AF_INET || out->sa.sa_family == AF_INET6;
+}
+
+bool turn_policy_allowed(const struct turn_policy *policy, const union turn_addr *peer)
+{
+    union turn_addr a;
+
+    return canonical(peer, &a) && decide(policy, &a, false);
+}
+
+bool turn_policy_ip_allowed(const struct turn_policy *policy, const union turn_addr *ip)
+{
+    union turn_addr a;
+
+    return canonical(ip, &a) && decide(policy, &a, true);
+}
+
+bool turn_policy_relay_peer(const struct turn_policy *policy, const union turn_addr *peer)
+{
+    union turn_addr a;
+
+    return canonical(peer, &a) && is_relay(policy, &a) &&
+           relay_range_has(policy, turn_addr_port(&a));
+}
+
+bool turn_policy_relay_held(const struct turn_policy *policy, const union turn_addr *peer)
+{
+    return !policy->relay_held || policy->relay_held(policy->relay_held_arg, peer);
 }

@@ -47,10 +47,27 @@ int turn_policy_add_self_port(struct turn_policy *policy, uint16_t port);
 void turn_policy_set_relay_ports(struct turn_policy *policy, uint16_t min, uint16_t max);
 
 /* Decides for one peer (address and port), after canonicalising
- * IPv4-mapped IPv6. Order: a self IP on a listening port is always refused
- * (a loop through the server); then deny-peer rules; then allow-peer rules;
- * then a self IP is allowed only if it is a relay address on a relay port;
- * then the default-denied ranges are refused; anything else is allowed. */
+ * IPv4-mapped IPv6. The host is every self address, every loopback
+ * address and the unspecified address. Order: the host on a listening port
+ * is always refused (a loop through the server); then deny-peer rules; then
+ * a relay address on a relay port is allowed while a relay socket holds
+ * that port (the oracle; relay to relay); then the rest of the host is
+ * refused, whatever allow-peer says, except that an allow-peer rule lying
+ * inside 127.0.0.0/8 or ::1 opens loopback; then allow-peer rules; then
+ * the default-denied ranges are refused; anything else is allowed. */
 bool turn_policy_allowed(const struct turn_policy *policy, const union turn_addr *peer);
+
+/* Whether some port of ip may be a peer (the port is ignored): the check
+ * for a permission that is already installed. */
+bool turn_policy_ip_allowed(const struct turn_policy *policy, const union turn_addr *ip);
+
+/* Whether peer is a relay address on a relay port: its verdict then
+ * changes with the held ports alone, and turn_policy_relay_held is the
+ * whole per-packet check for it. */
+bool turn_policy_relay_peer(const struct turn_policy *policy, const union turn_addr *peer);
+
+/* Asks the oracle whether peer's relay port is held now (true without an
+ * oracle). One atomic load: cheap enough per packet. */
+bool turn_policy_relay_held(const struct turn_policy *policy, const union turn_addr *peer);
 
 #endif

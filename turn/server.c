@@ -51,11 +51,28 @@ void turn_server_free(struct turn_server *server)
     free(server);
 }
 
-void turn_server_set_rules(struct turn_server *server, const struct turn_auth *auth,
-                           const struct turn_policy *policy)
+/* Verdicts of the new policy on what is already installed. */
+static bool perm_ok_cb(const union turn_addr *ip, void *arg)
 {
+    return turn_policy_ip_allowed(arg, ip);
+}
+
+static bool chan_ok_cb(struct turn_channel *chan, void *arg)
+{
+    chan->relay_peer = turn_policy_relay_peer(arg, &chan->peer);
+    return turn_policy_allowed(arg, &chan->peer);
+}
+
+void turn_server_set_rules(struct turn_server *server, const struct turn_auth *auth,
+                           const struct turn_policy *policy, uint64_t now_mono)
+{
+    void *arg = (void *)policy; /* the callbacks only read it */
+
     server->cfg.auth = auth;
     server->cfg.policy = policy;
+    for (struct turn_alloc *a = turn_alloc_table_first(server->table); a; a = a->next) {
+        server->stats.peers_revoked += turn_alloc_revoke(a, now_mono, perm_ok_cb, chan_ok_cb, arg);
+    }
 }
 
 void turn_server_set_limits(struct turn_server *server, const struct turn_server_config *cfg)
@@ -275,6 +292,19 @@ static bool within_bandwidth(struct turn_server *s, struct turn_alloc *alloc, si
     return true;
 }
 
+/* A channel to one of our relay addresses is good only while that relay
+ * port is held: the allocation behind it may end at any time, on any
+ * worker. Other channels pass with one flag test. Returns false to drop. */
+static bool relay_peer_held(struct turn_server *s, const struct turn_channel *chan)
+{
+    if (!chan->relay_peer || turn_policy_relay_held(s->cfg.policy, &chan->peer)) {
+        return true;
+    }
+    s->stats.dropped[TURN_DROP_POLICY]++;
+    s->stats.peers_refused++;
+    return false;
+}
+
 /* ---- client to server ---- */
 
 static enum turn_verdict on_binding(struct request *req)
@@ -459,6 +489,9 @@ static enum turn_verdict on_channel_data(struct turn_server *s, const struct tur
         s->stats.dropped[TURN_DROP_NO_PERMISSION]++;
         return TURN_DROP;
     }
+    if (!relay_peer_held(s, chan)) {
+        return TURN_DROP;
+    }
     if (!within_bandwidth(s, alloc, payload_len, now)) {
         return TURN_DROP;
     }
@@ -554,8 +587,12 @@ enum turn_verdict turn_server_on_peer(struct turn_server *server, struct turn_al
         return TURN_DROP;
     }
     chan = turn_alloc_channel_to(alloc, peer, now_mono);
+    if (chan && !relay_peer_held(server, chan)) {
+        return TURN_DROP;
+    }
     if (chan) {
-        /* policy was checked when the channel was bound to this exact peer */
+        /* policy was checked when the channel was bound to this exact peer
+         * (and again on every rules change) */
         frame_channel_data(chan->number, alloc->tuple.transport != TURN_TRANSPORT_UDP, data, len);
     } else if (turn_policy_allowed(server->cfg.policy, peer)) {
         frame_data_indication(server, peer, data, len);

@@ -93,9 +93,10 @@ int turn_server_new(struct turn_server **out, const struct turn_server_config *c
 void turn_server_free(struct turn_server *server);
 
 /* Replaces the credentials and peer policy (both borrowed) for requests
- * from now on; allocations keep their keys and permissions. */
+ * from now on; allocations keep their keys, and the permissions and
+ * channels the new policy refuses end at once (counted in peers_revoked). */
 void turn_server_set_rules(struct turn_server *server, const struct turn_auth *auth,
-                           const struct turn_policy *policy);
+                           const struct turn_policy *policy, uint64_t now_mono);
 
 /* Replaces the limits (every field of cfg but auth, policy, quota and ops;
  * alternates stays borrowed) for what comes next: new allocations,

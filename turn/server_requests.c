@@ -288,24 +288,27 @@ enum turn_verdict handle_channel_bind(struct request *req, struct turn_alloc *al
 {
     const struct turn_server_config *cfg = &req->server->cfg;
     const struct stun_attr *attr = stun_msg_find(req->msg, STUN_ATTR_XOR_PEER_ADDRESS);
-    union turn_addr peer;
-    uint16_t number;
+    struct turn_channel want = {0};
     int code, err;
 
-    if (!attr || stun_msg_get_channel(req->msg, &number) < 0 || !channel_valid(cfg, number)) {
+    if (!attr || stun_msg_get_channel(req->msg, &want.number) < 0 ||
+        !channel_valid(cfg, want.number)) {
         return reply_error(req, 400);
     }
-    code = check_peer(req, alloc, attr, &peer);
+    code = check_peer(req, alloc, attr, &want.peer);
     if (code) {
         return reply_error(req, code);
     }
+    /* its verdict follows the held relay ports: checked again per packet */
+    want.relay_peer = turn_policy_relay_peer(cfg->policy, &want.peer);
     /* checked first so that a refused request changes nothing */
-    err = turn_alloc_bind_check(alloc, number, &peer, req->now.mono, cfg->max_channels);
+    err = turn_alloc_bind_check(alloc, &want, req->now.mono, cfg->max_channels);
     if (err == -EEXIST) {
         return reply_error(req, 400);
     }
-    if (err < 0 || turn_alloc_permit(alloc, &peer, 1, req->now.mono, cfg->max_permissions) < 0 ||
-        turn_alloc_bind(alloc, number, &peer, req->now.mono, cfg->max_channels) < 0) {
+    if (err < 0 ||
+        turn_alloc_permit(alloc, &want.peer, 1, req->now.mono, cfg->max_permissions) < 0 ||
+        turn_alloc_bind(alloc, &want, req->now.mono, cfg->max_channels) < 0) {
         return reply_error(req, 508);
     }
     req->server->stats.channels_bound++;

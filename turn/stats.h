@@ -49,6 +49,7 @@ struct turn_stats {
     uint64_t allocations_active;
     uint64_t permissions_created;
     uint64_t channels_bound;
+    uint64_t peers_revoked;      /* permissions and channels ended by a changed peer policy */
     uint64_t permissions_active; /* gauges, refreshed by turn_server_tick */
     uint64_t channels_active;
     uint64_t binding_requests;

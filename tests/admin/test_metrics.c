@@ -29,6 +29,7 @@ static struct admin_snapshot sample(void)
     s.turn.requests = 40;
     s.turn.binding_requests = 11;
     s.turn.peers_refused = 2;
+    s.turn.peers_revoked = 5;
     for (unsigned i = 0; i < TURN_STATS_N_CODES; i++) {
         s.turn.errors[i] = turn_stats_error_codes[i] == 401   ? 6
                            : turn_stats_error_codes[i] == 486 ? 2
@@ -98,6 +99,7 @@ Test(metrics, exact_lines)
     has_line("blindrelay_requests_total 40");
     has_line("blindrelay_binding_requests_total 11");
     has_line("blindrelay_peers_refused_total 2");
+    has_line("blindrelay_peers_revoked_total 5");
     has_line("blindrelay_error_responses_total{code=\"401\"} 6");
     has_line("blindrelay_error_responses_total{code=\"486\"} 2");
     has_line("blindrelay_error_responses_total{code=\"437\"} 0");

@@ -61,6 +61,15 @@ static struct turn_alloc *add(unsigned i)
     return a;
 }
 
+/* Binds number to peer (no relay peer). */
+static int bind_chan(struct turn_alloc *a, uint16_t number, const union turn_addr *peer,
+                     uint64_t now, unsigned max)
+{
+    struct turn_channel want = {.peer = *peer, .number = number};
+
+    return turn_alloc_bind(a, &want, now, max);
+}
+
 /* ---- table ---- */
 
 Test(alloc, empty_table_finds_nothing)
@@ -188,7 +197,7 @@ Test(alloc, sweep_drops_expired_permissions_and_channels)
     a->expires = NOW + 10000;
     cr_assert_eq(turn_alloc_permit(a, &p1, 1, NOW, 8), 0);
     cr_assert_eq(turn_alloc_permit(a, &p2, 1, NOW + 100, 8), 0);
-    cr_assert_eq(turn_alloc_bind(a, 0x4000, &p1, NOW, 8), 0);
+    cr_assert_eq(bind_chan(a, 0x4000, &p1, NOW, 8), 0);
     turn_alloc_sweep(table, NOW + TURN_PERMISSION_LIFETIME, expired_cb, &log, &counts);
     cr_assert_eq(log.calls, 0);
     cr_assert_eq(a->n_perms, 1);
@@ -198,9 +207,12 @@ Test(alloc, sweep_drops_expired_permissions_and_channels)
     cr_assert_eq(counts.channels, 1);
     turn_alloc_sweep(table, NOW + TURN_CHANNEL_LIFETIME, expired_cb, &log, &counts);
     cr_assert_eq(a->n_perms, 0);
-    cr_assert_eq(a->n_chans, 0);
+    cr_assert_eq(a->n_chans, 1, "an expired channel stays reserved");
     cr_assert_eq(counts.permissions, 0);
-    cr_assert_eq(counts.channels, 0);
+    cr_assert_eq(counts.channels, 0, "a reserved channel is not counted as live");
+    turn_alloc_sweep(table, NOW + TURN_CHANNEL_LIFETIME + TURN_CHANNEL_RESERVE, expired_cb, &log,
+                     &counts);
+    cr_assert_eq(a->n_chans, 0);
 }
 
 /* ---- permissions ---- */
@@ -266,7 +278,7 @@ Test(alloc, bind_and_look_up)
     union turn_addr peer = addr("8.8.8.8:5000"), other_port = addr("8.8.8.8:5001");
     const struct turn_channel *c;
 
-    cr_assert_eq(turn_alloc_bind(a, 0x4000, &peer, NOW, 8), 0);
+    cr_assert_eq(bind_chan(a, 0x4000, &peer, NOW, 8), 0);
     c = turn_alloc_channel(a, 0x4000, NOW);
     cr_assert_not_null(c);
     cr_assert(turn_addr_equal(&c->peer, &peer));
@@ -282,31 +294,86 @@ Test(alloc, bind_rules)
     struct turn_alloc *a = add(0);
     union turn_addr p1 = addr("8.8.8.8:5000"), p2 = addr("8.8.4.4:5000");
 
-    cr_assert_eq(turn_alloc_bind(a, 0x4000, &p1, NOW, 8), 0);
-    cr_assert_eq(turn_alloc_bind(a, 0x4000, &p2, NOW, 8), -EEXIST, "number bound to another peer");
-    cr_assert_eq(turn_alloc_bind(a, 0x4001, &p1, NOW, 8), -EEXIST, "peer bound to another number");
-    cr_assert_eq(turn_alloc_bind(a, 0x4001, &p2, NOW, 8), 0);
+    cr_assert_eq(bind_chan(a, 0x4000, &p1, NOW, 8), 0);
+    cr_assert_eq(bind_chan(a, 0x4000, &p2, NOW, 8), -EEXIST, "number bound to another peer");
+    cr_assert_eq(bind_chan(a, 0x4001, &p1, NOW, 8), -EEXIST, "peer bound to another number");
+    cr_assert_eq(bind_chan(a, 0x4001, &p2, NOW, 8), 0);
     cr_assert_eq(a->n_chans, 2);
     /* rebinding the same pair refreshes it */
-    cr_assert_eq(turn_alloc_bind(a, 0x4000, &p1, NOW + 500, 8), 0);
+    cr_assert_eq(bind_chan(a, 0x4000, &p1, NOW + 500, 8), 0);
     cr_assert_eq(a->n_chans, 2);
     cr_assert_not_null(turn_alloc_channel(a, 0x4000, NOW + 500 + TURN_CHANNEL_LIFETIME - 1));
     cr_assert_null(turn_alloc_channel(a, 0x4001, NOW + TURN_CHANNEL_LIFETIME));
     cr_assert_null(turn_alloc_channel(a, 0x4000, NOW + 500 + TURN_CHANNEL_LIFETIME));
 }
 
-Test(alloc, expired_channel_frees_number_and_peer)
+Test(alloc, expired_channel_frees_number_and_peer_after_reservation)
 {
     struct turn_alloc *a = add(0);
     union turn_addr p1 = addr("8.8.8.8:5000"), p2 = addr("8.8.4.4:5000");
-    uint64_t later = NOW + TURN_CHANNEL_LIFETIME;
+    uint64_t later = NOW + TURN_CHANNEL_LIFETIME + TURN_CHANNEL_RESERVE;
 
-    cr_assert_eq(turn_alloc_bind(a, 0x4000, &p1, NOW, 8), 0);
-    cr_assert_eq(turn_alloc_bind(a, 0x4000, &p2, later, 8), 0);
-    cr_assert_eq(turn_alloc_bind(a, 0x4001, &p1, later, 8), 0);
+    cr_assert_eq(bind_chan(a, 0x4000, &p1, NOW, 8), 0);
+    cr_assert_eq(bind_chan(a, 0x4000, &p2, later, 8), 0);
+    cr_assert_eq(bind_chan(a, 0x4001, &p1, later, 8), 0);
     cr_assert_eq(a->n_chans, 2);
     cr_assert(turn_addr_equal(&turn_alloc_channel(a, 0x4000, later)->peer, &p2));
     cr_assert_eq(turn_alloc_channel_to(a, &p1, later)->number, 0x4001);
+}
+
+/* RFC 8656 12: for 5 minutes after a binding expires, neither its number
+ * nor its peer may be bound to anything else; the same pair may come back. */
+Test(alloc, expired_channel_stays_reserved_for_300s)
+{
+    struct turn_alloc *a = add(0);
+    union turn_addr p1 = addr("8.8.8.8:5000"), p2 = addr("8.8.4.4:5000");
+    union turn_addr p3 = addr("8.8.8.8:5001"), p4 = addr("8.8.4.4:6000");
+    uint64_t expiry = NOW + TURN_CHANNEL_LIFETIME;
+
+    cr_assert_eq(bind_chan(a, 0x4000, &p1, NOW, 8), 0);
+    cr_assert_eq(bind_chan(a, 0x4004, &p4, NOW, 8), 0);
+    for (uint64_t t = expiry; t < expiry + TURN_CHANNEL_RESERVE; t += 60) {
+        cr_assert_null(turn_alloc_channel(a, 0x4000, t), "expired: no traffic");
+        cr_assert_eq(bind_chan(a, 0x4000, &p2, t, 8), -EEXIST, "number reserved at +%llu",
+                     (unsigned long long)(t - expiry));
+        cr_assert_eq(bind_chan(a, 0x4001, &p1, t, 8), -EEXIST, "peer reserved at +%llu",
+                     (unsigned long long)(t - expiry));
+    }
+    cr_assert_eq(bind_chan(a, 0x4000, &p2, expiry + TURN_CHANNEL_RESERVE - 1, 8), -EEXIST);
+    /* another port of the same IP is another peer */
+    cr_assert_eq(bind_chan(a, 0x4002, &p3, expiry + 10, 8), 0);
+    /* the same pair may be bound again at once, in the same entry */
+    cr_assert_eq(bind_chan(a, 0x4000, &p1, expiry + 10, 8), 0);
+    cr_assert_eq(a->n_chans, 3);
+    cr_assert_not_null(turn_alloc_channel(a, 0x4000, expiry + 10));
+    /* once the reservation has run out, number and peer are free */
+    cr_assert_eq(bind_chan(a, 0x4005, &p4, expiry + TURN_CHANNEL_RESERVE - 1, 8), -EEXIST);
+    cr_assert_eq(bind_chan(a, 0x4005, &p4, expiry + TURN_CHANNEL_RESERVE, 8), 0);
+    cr_assert_eq(bind_chan(a, 0x4004, &p2, expiry + TURN_CHANNEL_RESERVE, 8), 0);
+}
+
+/* Reserved entries take no live slot: a client at max live channels whose
+ * channels expire can bind max new ones at once. */
+Test(alloc, reserved_channels_do_not_count_against_max)
+{
+    struct turn_alloc *a = add(0);
+    char text[32];
+    union turn_addr peer;
+    uint64_t later = NOW + TURN_CHANNEL_LIFETIME;
+
+    for (unsigned i = 0; i < 3; i++) {
+        snprintf(text, sizeof(text), "8.8.8.%u:1", i + 1);
+        peer = addr(text);
+        cr_assert_eq(bind_chan(a, (uint16_t)(0x4000 + i), &peer, NOW, 3), 0);
+    }
+    for (unsigned i = 0; i < 3; i++) {
+        snprintf(text, sizeof(text), "8.8.9.%u:1", i + 1);
+        peer = addr(text);
+        cr_assert_eq(bind_chan(a, (uint16_t)(0x4010 + i), &peer, later, 3), 0, "new %u", i);
+    }
+    cr_assert_eq(a->n_chans, 6, "3 live, 3 reserved");
+    peer = addr("8.8.9.100:1");
+    cr_assert_eq(bind_chan(a, 0x4020, &peer, later, 3), -ENOSPC, "live ones stay within max");
 }
 
 Test(alloc, bind_max_is_enospc)
@@ -318,13 +385,13 @@ Test(alloc, bind_max_is_enospc)
     for (unsigned i = 0; i < 3; i++) {
         snprintf(text, sizeof(text), "8.8.8.%u:1", i + 1);
         peer = addr(text);
-        cr_assert_eq(turn_alloc_bind(a, (uint16_t)(0x4000 + i), &peer, NOW, 3), 0);
+        cr_assert_eq(bind_chan(a, (uint16_t)(0x4000 + i), &peer, NOW, 3), 0);
     }
     peer = addr("8.8.8.100:1");
-    cr_assert_eq(turn_alloc_bind(a, 0x4010, &peer, NOW, 3), -ENOSPC);
+    cr_assert_eq(bind_chan(a, 0x4010, &peer, NOW, 3), -ENOSPC);
     cr_assert_null(turn_alloc_channel(a, 0x4010, NOW));
     peer = addr("8.8.8.1:1");
-    cr_assert_eq(turn_alloc_bind(a, 0x4000, &peer, NOW + 1, 3), 0, "a refresh needs no room");
+    cr_assert_eq(bind_chan(a, 0x4000, &peer, NOW + 1, 3), 0, "a refresh needs no room");
     cr_assert_eq(a->n_chans, 3);
 }
 
@@ -337,7 +404,7 @@ Test(alloc, ipv6_peers)
     cr_assert_eq(turn_alloc_permit(a, &p, 1, NOW, 4), 0);
     cr_assert(turn_alloc_permitted(a, &q, NOW));
     cr_assert_not(turn_alloc_permitted(a, &r, NOW));
-    cr_assert_eq(turn_alloc_bind(a, 0x4abc, &p, NOW, 4), 0);
+    cr_assert_eq(bind_chan(a, 0x4abc, &p, NOW, 4), 0);
     cr_assert_null(turn_alloc_channel_to(a, &q, NOW));
     cr_assert_eq(turn_alloc_channel_to(a, &p, NOW)->number, 0x4abc);
 }

@@ -281,11 +281,14 @@ Test(policy, self_outside_relay_range)
     cr_expect(!allowed("93.184.216.40", 50000));
     cr_expect(!allowed("93.184.216.40", 22));
 
-    /* An allow rule lets the operator reach a self port outside the range,
-     * but never a listening port. */
-    cr_assert_eq(turn_policy_add_rule(pol, "93.184.216.34", true), 0);
-    cr_expect(allowed("93.184.216.34", 22));
+    /* No allow rule opens the host: not outside the relay range, not on a
+     * listening port, not another host address. */
+    cr_assert_eq(turn_policy_add_rule(pol, "93.184.216.0/24", true), 0);
+    cr_expect(!allowed("93.184.216.34", 22));
     cr_expect(!allowed("93.184.216.34", 3478));
+    cr_expect(!allowed("93.184.216.40", 22));
+    cr_expect(allowed("93.184.216.34", 50000), "the relay exception still holds");
+    cr_expect(allowed("93.184.216.41", 22), "a neighbour is not the host");
 }
 
 Test(policy, self_wildcard_ignored)
@@ -295,7 +298,10 @@ Test(policy, self_wildcard_ignored)
     cr_assert_eq(turn_policy_add_self_port(pol, 3478), 0);
     cr_assert_eq(turn_policy_add_rule(pol, "0.0.0.0/0", true), 0);
     cr_expect(allowed("8.8.8.8", 3478));
-    cr_expect(allowed("0.0.0.0", 3478)); /* the allow rule, not self */
+    /* the unspecified address reaches the host: no rule opens it */
+    cr_expect(!allowed("0.0.0.0", 3478));
+    cr_expect(!allowed("0.0.0.0", 22));
+    cr_expect(!allowed("::", 22));
 
     union turn_addr none;
     memset(&none, 0, sizeof(none));
@@ -383,4 +389,99 @@ Test(policy, relay_oracle_narrows_the_exception_to_held_ports)
     turn_policy_set_relay_oracle(pol, held_50000, NULL);
     cr_expect(allowed("10.1.2.3", 50000));
     cr_expect(!allowed("10.1.2.3", 50001), "a port in the range that no relay socket holds");
+}
+
+/* The host's loopback is opened only by an allow rule written inside
+ * 127.0.0.0/8 or ::1 (test setups, coturn's --allow-loopback-peers), never
+ * by a wider rule; listening ports stay closed either way. */
+Test(policy, loopback_opened_only_by_a_loopback_rule)
+{
+    declare_self("127.0.0.1");
+    cr_assert_eq(turn_policy_add_self_port(pol, 3478), 0);
+    cr_assert_eq(turn_policy_add_rule(pol, "0.0.0.0/0", true), 0);
+    cr_assert_eq(turn_policy_add_rule(pol, "::/0", true), 0);
+    cr_expect(!allowed("127.0.0.1", 5000));
+    cr_expect(!allowed("127.0.0.2", 5000), "all of 127/8 is the host");
+    cr_expect(!allowed("::1", 5000));
+    cr_expect(!allowed("::ffff:127.0.0.1", 5000));
+    cr_expect(allowed("8.8.8.8", 5000));
+
+    cr_assert_eq(turn_policy_add_rule(pol, "127.0.0.0/8", true), 0);
+    cr_assert_eq(turn_policy_add_rule(pol, "::1", true), 0);
+    cr_expect(allowed("127.0.0.1", 5000));
+    cr_expect(allowed("127.0.0.2", 5000));
+    cr_expect(allowed("::1", 5000));
+    cr_expect(!allowed("127.0.0.1", 3478), "a listening port, whatever the rules");
+    cr_expect(!allowed("127.0.0.2", 3478), "another loopback address reaches it too");
+    cr_expect(!allowed("::1", 3478));
+}
+
+Test(policy, loopback_rule_is_narrow)
+{
+    cr_assert_eq(turn_policy_add_rule(pol, "126.0.0.0/7", true), 0); /* 126/8 and 127/8 */
+    cr_expect(!allowed("127.0.0.1", 5000), "a rule wider than loopback does not open it");
+    cr_assert_eq(turn_policy_add_rule(pol, "127.1.0.0/16", true), 0);
+    cr_expect(allowed("127.1.2.3", 5000));
+    cr_expect(!allowed("127.0.0.1", 5000));
+    cr_assert_eq(turn_policy_add_rule(pol, "::/127", true), 0);
+    cr_expect(!allowed("::1", 5000));
+}
+
+static bool held_none(const void *arg, const union turn_addr *a)
+{
+    (void)arg;
+    (void)a;
+    return false;
+}
+
+/* A relay port that no socket holds is refused even under an allow rule
+ * that covers the relay address (loopback relay in a test setup). */
+Test(policy, relay_port_not_held_refused_even_when_allowed)
+{
+    declare_relay("127.0.0.1");
+    turn_policy_set_relay_ports(pol, 49152, 65535);
+    cr_assert_eq(turn_policy_add_rule(pol, "127.0.0.0/8", true), 0);
+    turn_policy_set_relay_oracle(pol, held_50000, NULL);
+    cr_expect(allowed("127.0.0.1", 50000));
+    cr_expect(!allowed("127.0.0.1", 50001));
+    cr_expect(allowed("127.0.0.1", 40000), "outside the range: the loopback rule");
+    cr_expect(allowed("127.0.0.2", 50001), "not a relay address");
+}
+
+Test(policy, relay_peer_and_held)
+{
+    union turn_addr in_range = peer("10.1.2.3", 50001), outside = peer("10.1.2.3", 22);
+    union turn_addr mapped = peer("::ffff:10.1.2.3", 50001), other = peer("10.1.2.4", 50001);
+
+    declare_relay("10.1.2.3");
+    turn_policy_set_relay_ports(pol, 49152, 65535);
+    cr_expect(turn_policy_relay_peer(pol, &in_range));
+    cr_expect(turn_policy_relay_peer(pol, &mapped));
+    cr_expect(!turn_policy_relay_peer(pol, &outside));
+    cr_expect(!turn_policy_relay_peer(pol, &other));
+    cr_expect(turn_policy_relay_held(pol, &in_range), "no oracle: every port counts");
+    turn_policy_set_relay_oracle(pol, held_none, NULL);
+    cr_expect(!turn_policy_relay_held(pol, &in_range));
+}
+
+/* For a permission already installed (port ignored): whether some port of
+ * the IP may be a peer. */
+Test(policy, ip_allowed_ignores_the_port)
+{
+    union turn_addr relay = peer("10.1.2.3", 0), host = peer("93.184.216.40", 0);
+    union turn_addr pub = peer("8.8.8.8", 0), priv = peer("10.9.9.9", 0);
+
+    declare_relay("10.1.2.3");
+    declare_self("93.184.216.40");
+    cr_assert_eq(turn_policy_add_self_port(pol, 0), 0); /* port 0 must not matter */
+    turn_policy_set_relay_ports(pol, 49152, 65535);
+    turn_policy_set_relay_oracle(pol, held_none, NULL);
+    cr_expect(turn_policy_ip_allowed(pol, &relay), "relay ports may be held later");
+    cr_expect(!turn_policy_ip_allowed(pol, &host));
+    cr_expect(turn_policy_ip_allowed(pol, &pub));
+    cr_expect(!turn_policy_ip_allowed(pol, &priv));
+    cr_assert_eq(turn_policy_add_rule(pol, "10.1.2.3", false), 0);
+    cr_expect(!turn_policy_ip_allowed(pol, &relay), "deny-peer wins");
+    cr_assert_eq(turn_policy_add_rule(pol, "8.8.8.0/24", false), 0);
+    cr_expect(!turn_policy_ip_allowed(pol, &pub));
 }

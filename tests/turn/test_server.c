@@ -1385,7 +1385,7 @@ Test(server, challenge_is_within_4x_with_the_longest_realm)
     ac.users = users;
     ac.n_users = 1;
     cr_assert_eq(turn_auth_new(&auth, &ac), 0);
-    turn_server_set_rules(H.srv, auth, H.policy);
+    turn_server_set_rules(H.srv, auth, H.policy, H.now.mono);
     h_req(&m, TURN_ALLOCATE);
     h_add_transport(&m, H_PROTO_UDP);
     cr_assert_eq(h_call(&t, &m), 401);
@@ -1400,7 +1400,7 @@ Test(server, challenge_is_within_4x_with_the_longest_realm)
     stun_build_fingerprint(&m.b);
     cr_assert_eq(h_call(&t, &m), 401);
     cr_assert_leq(H.reply.len, 4 * m.len);
-    turn_server_set_rules(H.srv, H.auth, H.policy);
+    turn_server_set_rules(H.srv, H.auth, H.policy, H.now.mono);
     turn_auth_free(auth);
 }
 
