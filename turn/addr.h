@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "siphash.h"
+
 /* An IPv4 or IPv6 address with port, in network byte order, as the kernel
  * wants it. 28 bytes instead of sockaddr_storage's 128. */
 union turn_addr {
@@ -17,8 +19,19 @@ union turn_addr {
     struct sockaddr_in6 in6;
 };
 
-/* Length to pass to the kernel for this address (0 if the family is unset). */
-socklen_t turn_addr_len(const union turn_addr *a);
+/* Length to pass to the kernel for this address (0 if the family is unset).
+ * Inline: the packet path calls it. */
+static inline socklen_t turn_addr_len(const union turn_addr *a)
+{
+    switch (a->sa.sa_family) {
+    case AF_INET:
+        return sizeof(a->in4);
+    case AF_INET6:
+        return sizeof(a->in6);
+    default:
+        return 0;
+    }
+}
 
 /* Address equal, port ignored. Inline: the packet path calls it. */
 static inline bool turn_addr_ip_equal(const union turn_addr *a, const union turn_addr *b)
@@ -49,9 +62,25 @@ static inline bool turn_addr_is_wildcard(const union turn_addr *a)
     return a->in4.sin_addr.s_addr == htonl(INADDR_ANY);
 }
 
-/* Hash of address and port under a per-process random seed, for tables
- * that clients should not be able to aim at one bucket. */
-uint32_t turn_addr_hash(const union turn_addr *a, uint64_t seed);
+/* SipHash-1-3 of the IPv6 form; for turn_addr_hash. */
+uint64_t turn_addr_hash6(const union turn_addr *a, const struct turn_siphash_key *key);
+
+/* Keyed hash of family, address and port (SipHash-1-3 under a random key
+ * per table), for tables that clients should not be able to aim at one
+ * bucket: without the key no choice of tuples predicts a collision. The
+ * message is the family's byte (4 or 6), the port and the address bytes as
+ * they travel: 7 bytes for IPv4, which fit SipHash's last word and cost one
+ * compression round, or 19 for IPv6. Inline: the packet path calls it. */
+static inline uint64_t turn_addr_hash(const union turn_addr *a, const struct turn_siphash_key *key)
+{
+    if (a->sa.sa_family == AF_INET6) {
+        return turn_addr_hash6(a, key);
+    }
+    /* the 7 bytes packed little-endian (on a big-endian host the packing
+     * differs, the keying does not) */
+    return turn_siphash13_short(
+        key, 4 | (uint64_t)a->in4.sin_port << 8 | (uint64_t)a->in4.sin_addr.s_addr << 24, 7);
+}
 
 /* Rewrites an IPv4-mapped IPv6 address (::ffff:a.b.c.d) as plain IPv4 so that
  * every check sees one form. Other addresses are left alone. */

@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/rand.h>
-
 #define SLOTS 4096
 
 struct bucket {
@@ -16,7 +14,7 @@ struct bucket {
 
 struct turn_ratelimit {
     uint32_t rate, burst;
-    uint64_t seed;
+    struct turn_siphash_key key;
     struct bucket buckets[SLOTS];
 };
 
@@ -27,8 +25,9 @@ int turn_ratelimit_new(struct turn_ratelimit **out, uint32_t rate)
     if (!rl) {
         return -ENOMEM;
     }
-    if (RAND_bytes((unsigned char *)&rl->seed, sizeof(rl->seed)) != 1) {
-        rl->seed = 0x2545F4914F6CDD1Dull;
+    if (turn_siphash_key_random(&rl->key) < 0) {
+        free(rl);
+        return -EIO;
     }
     rl->rate = rate;
     rl->burst = rate > UINT32_MAX / 2 ? UINT32_MAX : 2 * rate;
@@ -52,7 +51,7 @@ static unsigned slot_of(const struct turn_ratelimit *rl, const union turn_addr *
     } else {
         p.in4.sin_addr.s_addr &= htonl(0xFFFFFF00u);
     }
-    return turn_addr_hash(&p, rl->seed) % SLOTS;
+    return turn_addr_hash(&p, &rl->key) % SLOTS;
 }
 
 bool turn_ratelimit_allow(struct turn_ratelimit *rl, const union turn_addr *src, uint64_t now)

@@ -14,7 +14,7 @@
 struct turn_ratelimit;
 
 /* rate answers per second per prefix, bursts of 2 * rate; rate 0 = off.
- * Returns 0 or -ENOMEM. */
+ * Returns 0, -ENOMEM or -EIO. */
 int turn_ratelimit_new(struct turn_ratelimit **out, uint32_t rate);
 void turn_ratelimit_free(struct turn_ratelimit *rl);
 
