@@ -28,20 +28,6 @@ void turn_addr_canonical(union turn_addr *a)
     a->in4 = v4;
 }
 
-uint16_t turn_addr_port(const union turn_addr *a)
-{
-    return ntohs(a->sa.sa_family == AF_INET6 ? a->in6.sin6_port : a->in4.sin_port);
-}
-
-void turn_addr_set_port(union turn_addr *a, uint16_t port)
-{
-    if (a->sa.sa_family == AF_INET6) {
-        a->in6.sin6_port = htons(port);
-    } else {
-        a->in4.sin_port = htons(port);
-    }
-}
-
 static int parse_port(const char *text, uint16_t *port)
 {
     char *end;

@@ -86,8 +86,20 @@ static inline uint64_t turn_addr_hash(const union turn_addr *a, const struct tur
  * every check sees one form. Other addresses are left alone. */
 void turn_addr_canonical(union turn_addr *a);
 
-uint16_t turn_addr_port(const union turn_addr *a);
-void turn_addr_set_port(union turn_addr *a, uint16_t port);
+/* Port in host order. Inline: the packet path calls it. */
+static inline uint16_t turn_addr_port(const union turn_addr *a)
+{
+    return ntohs(a->sa.sa_family == AF_INET6 ? a->in6.sin6_port : a->in4.sin_port);
+}
+
+static inline void turn_addr_set_port(union turn_addr *a, uint16_t port)
+{
+    if (a->sa.sa_family == AF_INET6) {
+        a->in6.sin6_port = htons(port);
+    } else {
+        a->in4.sin_port = htons(port);
+    }
+}
 
 /* Parses "1.2.3.4", "1.2.3.4:5", "::1", "[::1]:5". A missing port leaves
  * default_port. Returns 0 or -EINVAL. */
