@@ -4,6 +4,7 @@
 
 #include "ratelimit.h"
 #include "server.h"
+#include "siphash.h"
 
 struct turn_server {
     struct turn_server_config cfg;
@@ -11,6 +12,7 @@ struct turn_server {
     struct turn_stats stats;
     struct turn_ratelimit *unauth_limit;
     uint64_t indication_seq;
+    struct turn_siphash_key indication_key; /* Data indication ids: PRF of the seq */
     bool draining;
 };
 
