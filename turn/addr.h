@@ -46,11 +46,27 @@ static inline bool turn_addr_ip_equal(const union turn_addr *a, const union turn
            __builtin_memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16) == 0;
 }
 
-/* Address and port equal (family, address bytes, port; scope ignored). The
- * port sits at the same offset in both families. */
+_Static_assert(offsetof(struct sockaddr_in, sin_port) == 2 &&
+                   offsetof(struct sockaddr_in6, sin6_port) == 2,
+               "family and port are the first 4 bytes of both families");
+
+/* Address and port equal (family, address bytes, port; scope ignored).
+ * Family and port, the first 4 bytes in both families, compare as one word:
+ * the packet path calls this several times per packet. */
 static inline bool turn_addr_equal(const union turn_addr *a, const union turn_addr *b)
 {
-    return a->in4.sin_port == b->in4.sin_port && turn_addr_ip_equal(a, b);
+    uint32_t fa, fb;
+
+    __builtin_memcpy(&fa, a, 4);
+    __builtin_memcpy(&fb, b, 4);
+    if (fa != fb) {
+        return false;
+    }
+    if (a->sa.sa_family == AF_INET) {
+        return a->in4.sin_addr.s_addr == b->in4.sin_addr.s_addr;
+    }
+    return a->sa.sa_family == AF_INET6 &&
+           __builtin_memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16) == 0;
 }
 
 /* The unspecified address (0.0.0.0 or ::), any port. */

@@ -199,3 +199,27 @@ Test(addr, port_helpers)
     memset(&b, 0, sizeof(b));
     cr_assert_eq(turn_addr_len(&b), 0);
 }
+
+/* turn_addr_equal compares family and port as one word: every field still
+ * counts, the scope and flow label do not. */
+Test(addr, equal)
+{
+    union turn_addr a = v4("192.0.2.1:3478"), b = v4("192.0.2.1:3478"), c, d;
+
+    cr_assert(turn_addr_equal(&a, &b));
+    turn_addr_set_port(&b, 3479);
+    cr_assert_not(turn_addr_equal(&a, &b));
+    b = v4("192.0.2.2:3478");
+    cr_assert_not(turn_addr_equal(&a, &b));
+    cr_assert_eq(turn_addr_parse(&c, "[::ffff:192.0.2.1]:3478", 0), 0);
+    cr_assert_not(turn_addr_equal(&a, &c), "another family");
+    cr_assert_eq(turn_addr_parse(&d, "[::ffff:192.0.2.1]:3478", 0), 0);
+    d.in6.sin6_scope_id = 7;
+    d.in6.sin6_flowinfo = 9;
+    cr_assert(turn_addr_equal(&c, &d));
+    d.in6.sin6_addr.s6_addr[15] ^= 1;
+    cr_assert_not(turn_addr_equal(&c, &d));
+    memset(&c, 0, sizeof(c));
+    memset(&d, 0, sizeof(d));
+    cr_assert_not(turn_addr_equal(&c, &d), "no family: never equal");
+}
