@@ -6,14 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/rand.h>
-
 #define SLOTS 16384 /* 64 KiB of counters */
 
 struct conn_limit {
     _Atomic uint32_t total;
     _Atomic uint32_t max_total, max_per_ip; /* changed by a reload, read by every worker */
-    uint64_t seed;
+    struct turn_siphash_key key;
     _Atomic uint32_t per_ip[SLOTS];
 };
 
@@ -24,7 +22,7 @@ int conn_limit_new(struct conn_limit **out, uint32_t max_total, uint32_t max_per
     if (!cl) {
         return -ENOMEM;
     }
-    if (RAND_bytes((unsigned char *)&cl->seed, sizeof(cl->seed)) != 1) {
+    if (turn_siphash_key_random(&cl->key) < 0) {
         free(cl);
         return -EIO;
     }
@@ -56,7 +54,7 @@ static unsigned slot_of(const struct conn_limit *cl, const union turn_addr *addr
         /* one IPv6 subscriber holds a /64: count it as one address */
         memset(&ip.in6.sin6_addr.s6_addr[8], 0, 8);
     }
-    h = turn_addr_hash(&ip, cl->seed);
+    h = turn_addr_hash(&ip, &cl->key);
     return (unsigned)(h % SLOTS);
 }
 

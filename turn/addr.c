@@ -7,35 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-socklen_t turn_addr_len(const union turn_addr *a)
+uint64_t turn_addr_hash6(const union turn_addr *a, const struct turn_siphash_key *key)
 {
-    switch (a->sa.sa_family) {
-    case AF_INET:
-        return sizeof(a->in4);
-    case AF_INET6:
-        return sizeof(a->in6);
-    default:
-        return 0;
-    }
-}
+    uint8_t m[19];
 
-/* A multiply-xorshift mix of the address words and the port. */
-uint32_t turn_addr_hash(const union turn_addr *a, uint64_t seed)
-{
-    uint64_t h = seed ^ a->in4.sin_port;
-
-    if (a->sa.sa_family == AF_INET6) {
-        uint64_t w[2];
-        __builtin_memcpy(w, &a->in6.sin6_addr, 16);
-        h ^= w[0] * 0x9E3779B97F4A7C15ull ^ w[1];
-    } else {
-        h ^= (uint64_t)a->in4.sin_addr.s_addr << 16;
-    }
-    h *= 0xBF58476D1CE4E5B9ull;
-    h ^= h >> 31;
-    h *= 0x94D049BB133111EBull;
-    h ^= h >> 29;
-    return (uint32_t)h;
+    m[0] = 6;
+    memcpy(&m[1], &a->in6.sin6_port, 2);
+    memcpy(&m[3], &a->in6.sin6_addr, 16);
+    return turn_siphash13(key, m, sizeof(m));
 }
 
 void turn_addr_canonical(union turn_addr *a)
@@ -47,20 +26,6 @@ void turn_addr_canonical(union turn_addr *a)
     memcpy(&v4.sin_addr.s_addr, &a->in6.sin6_addr.s6_addr[12], 4);
     memset(a, 0, sizeof(*a));
     a->in4 = v4;
-}
-
-uint16_t turn_addr_port(const union turn_addr *a)
-{
-    return ntohs(a->sa.sa_family == AF_INET6 ? a->in6.sin6_port : a->in4.sin_port);
-}
-
-void turn_addr_set_port(union turn_addr *a, uint16_t port)
-{
-    if (a->sa.sa_family == AF_INET6) {
-        a->in6.sin6_port = htons(port);
-    } else {
-        a->in4.sin_port = htons(port);
-    }
 }
 
 static int parse_port(const char *text, uint16_t *port)

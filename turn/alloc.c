@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #define TABLE_MIN_BUCKETS 64
 
@@ -14,7 +13,7 @@ struct turn_alloc_table {
     struct turn_alloc **buckets;
     size_t n_buckets; /* power of two */
     size_t count;
-    uint64_t seed; /* per process, so clients cannot aim at one chain */
+    struct turn_siphash_key key; /* per table, so clients cannot aim at one chain */
     struct turn_alloc *head;
 };
 
@@ -22,7 +21,7 @@ struct turn_alloc_table {
  * shared by many clients adds nothing to spread them. */
 static uint32_t tuple_hash(const struct turn_alloc_table *t, const struct turn_tuple *tuple)
 {
-    return turn_addr_hash(&tuple->client, t->seed);
+    return (uint32_t)turn_addr_hash(&tuple->client, &t->key);
 }
 
 static bool tuple_equal(const struct turn_tuple *a, const struct turn_tuple *b)
@@ -44,8 +43,10 @@ int turn_alloc_table_new(struct turn_alloc_table **out)
         free(t);
         return -ENOMEM;
     }
-    if (RAND_bytes((unsigned char *)&t->seed, sizeof(t->seed)) != 1) {
-        t->seed = 0x9e3779b97f4a7c15ull;
+    if (turn_siphash_key_random(&t->key) < 0) {
+        free(t->buckets);
+        free(t);
+        return -EIO;
     }
     *out = t;
     return 0;
@@ -71,6 +72,7 @@ void turn_alloc_table_free(struct turn_alloc_table *table)
         a = next;
     }
     free(table->buckets);
+    turn_siphash_key_clear(&table->key);
     free(table);
 }
 

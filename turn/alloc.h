@@ -76,7 +76,7 @@ struct turn_alloc {
 
 struct turn_alloc_table;
 
-/* Returns 0 or -ENOMEM. */
+/* Returns 0, -ENOMEM or -EIO (no randomness for the hash key). */
 int turn_alloc_table_new(struct turn_alloc_table **out);
 /* Frees the table and every allocation in it (without calling back). */
 void turn_alloc_table_free(struct turn_alloc_table *table);

@@ -15,13 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/rand.h>
-
 #define SLOTS 16384
 
 struct turn_ratelimit {
     _Atomic uint32_t rate;
-    uint64_t seed;
+    struct turn_siphash_key key;
     _Atomic uint64_t slots[SLOTS];
 };
 
@@ -32,8 +30,9 @@ int turn_ratelimit_new(struct turn_ratelimit **out, uint32_t rate)
     if (!rl) {
         return -ENOMEM;
     }
-    if (RAND_bytes((unsigned char *)&rl->seed, sizeof(rl->seed)) != 1) {
-        rl->seed = 0x2545F4914F6CDD1Dull;
+    if (turn_siphash_key_random(&rl->key) < 0) {
+        free(rl);
+        return -EIO;
     }
     atomic_init(&rl->rate, rate);
     *out = rl;
@@ -64,7 +63,7 @@ static _Atomic uint64_t *slot_of(struct turn_ratelimit *rl, const union turn_add
     } else {
         p.in4.sin_addr.s_addr &= htonl(0xFFFFFF00u);
     }
-    return &rl->slots[turn_addr_hash(&p, rl->seed) % SLOTS];
+    return &rl->slots[turn_addr_hash(&p, &rl->key) % SLOTS];
 }
 
 struct bucket {

@@ -25,7 +25,7 @@
 struct turn_ratelimit;
 
 /* rate answers per second per prefix, bursts of 2 * rate; rate 0 = off.
- * Returns 0 or -ENOMEM. Thread-safe from here on; free it after every user. */
+ * Returns 0, -ENOMEM or -EIO. Thread-safe from here on; free it after every user. */
 int turn_ratelimit_new(struct turn_ratelimit **out, uint32_t rate);
 /* Accepts NULL. */
 void turn_ratelimit_free(struct turn_ratelimit *rl);

@@ -22,6 +22,11 @@ int turn_server_new(struct turn_server **out, const struct turn_server_config *c
         free(s);
         return -ENOMEM;
     }
+    if (turn_siphash_key_random(&s->indication_key) < 0) {
+        turn_alloc_table_free(s->table);
+        free(s);
+        return -EIO;
+    }
     *out = s;
     return 0;
 }
@@ -48,6 +53,7 @@ void turn_server_free(struct turn_server *server)
 
     turn_alloc_sweep(server->table, UINT64_MAX, release_cb, &sw, &counts);
     turn_alloc_table_free(server->table);
+    turn_siphash_key_clear(&server->indication_key);
     free(server);
 }
 
@@ -533,16 +539,18 @@ enum turn_verdict turn_server_on_client(struct turn_server *server, const struct
 static void frame_data_indication(struct turn_server *s, const union turn_addr *peer,
                                   uint8_t **data, size_t *len)
 {
-    uint8_t tid[STUN_TID_LEN] = {0};
+    uint8_t tid[16];
     size_t hdr_len = STUN_HEADER_LEN + 4 + 4 + turn_addr_ip_size(peer) + 4;
     size_t pad = (4 - (*len & 3)) & 3;
     size_t body = hdr_len - STUN_HEADER_LEN + *len + pad;
     uint8_t *start = *data - hdr_len;
     struct stun_builder b;
 
-    /* unique per worker; indications need no unpredictable id */
+    /* the first 12 bytes of a PRF of the worker's count: as unique as the
+     * count, and the ids a client sees tell nothing of the packets other
+     * clients got in between */
     s->indication_seq++;
-    memcpy(tid, &s->indication_seq, sizeof(s->indication_seq));
+    turn_siphash24_128(&s->indication_key, &s->indication_seq, sizeof(s->indication_seq), tid);
     stun_build_start(&b, start, hdr_len, TURN_DATA, STUN_INDICATION, tid);
     stun_build_xaddr(&b, STUN_ATTR_XOR_PEER_ADDRESS, peer);
     /* the DATA value is already in place: write only its header */

@@ -87,7 +87,7 @@ struct turn_server_config {
 
 struct turn_server;
 
-/* Returns 0 or -ENOMEM. cfg is copied. */
+/* Returns 0, -ENOMEM or -EIO (no randomness). cfg is copied. */
 int turn_server_new(struct turn_server **out, const struct turn_server_config *cfg);
 /* Closes every relay through ops and frees everything. Accepts NULL. */
 void turn_server_free(struct turn_server *server);

@@ -3,12 +3,14 @@
 #define TURN_SERVER_INTERNAL_H
 
 #include "server.h"
+#include "siphash.h"
 
 struct turn_server {
     struct turn_server_config cfg;
     struct turn_alloc_table *table;
     struct turn_stats stats;
     uint64_t indication_seq;
+    struct turn_siphash_key indication_key; /* Data indication ids: PRF of the seq */
     bool draining;
 };
 

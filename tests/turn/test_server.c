@@ -1032,6 +1032,57 @@ Test(server, data_indications_have_distinct_tids)
     cr_assert_neq(memcmp(a.tid, b.tid, STUN_TID_LEN), 0);
 }
 
+static uint64_t tid_le(const uint8_t *tid, int at)
+{
+    uint64_t v = 0;
+
+    for (int i = 7; i >= 0; i--) {
+        v = v << 8 | tid[at + i];
+    }
+    return v;
+}
+
+static uint64_t tid_be(const uint8_t *tid, int at)
+{
+    uint64_t v = 0;
+
+    for (int i = 0; i < 8; i++) {
+        v = v << 8 | tid[at + i];
+    }
+    return v;
+}
+
+/* The ids a client sees must not count the worker's Data indications: read
+ * as a number in either byte order, consecutive ids are not a step apart
+ * (a counter would be 1 apart, or the other clients' packets apart). */
+Test(server, data_indication_tids_are_not_a_counter)
+{
+    struct turn_tuple t = allocated(CLIENT, TURN_TRANSPORT_UDP);
+    uint8_t tids[64][STUN_TID_LEN];
+    unsigned high_zero = 0;
+
+    cr_assert_eq(h_permit(&t, PEER), 0);
+    for (int i = 0; i < 64; i++) {
+        struct h_peer_pkt p;
+        struct stun_msg m;
+        cr_assert_eq(h_from_peer(&p, h_alloc(0), PEER, payload, sizeof(payload)), TURN_FORWARD);
+        cr_assert_eq(stun_msg_decode(&m, p.data, p.len), 0);
+        cr_assert_eq(m.method, TURN_DATA);
+        memcpy(tids[i], m.tid, STUN_TID_LEN);
+        high_zero += tid_le(tids[i], 4) >> 32 == 0;
+    }
+    for (int i = 1; i < 64; i++) {
+        uint64_t le = tid_le(tids[i], 0) - tid_le(tids[i - 1], 0);
+        uint64_t be = tid_be(tids[i], 4) - tid_be(tids[i - 1], 4);
+        cr_assert_neq(memcmp(tids[i], tids[i - 1], STUN_TID_LEN), 0);
+        cr_assert(le > 1u << 20 && -le > 1u << 20, "ids %d and %d are %llu apart", i - 1, i,
+                  (unsigned long long)le);
+        cr_assert(be > 1u << 20 && -be > 1u << 20, "ids %d and %d are %llu apart", i - 1, i,
+                  (unsigned long long)be);
+    }
+    cr_assert_lt(high_zero, 4, "the last 4 bytes are used too");
+}
+
 Test(server, stream_client_gets_padded_channel_data)
 {
     struct turn_tuple t = allocated(CLIENT, TURN_TRANSPORT_TCP);
