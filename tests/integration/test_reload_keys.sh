@@ -173,6 +173,8 @@ idle-timeout = 1
 alternate-server = 127.0.0.1:3999
 drain-timeout = 2
 stream-buffer = 8192
+max-unauth-frame = 2048
+core-dumps = true
 EOF
 hup_and_wait
 
