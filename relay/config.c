@@ -92,6 +92,10 @@ static const struct br_key keys[] = {
      "answers per second to unauthenticated UDP requests per /24 or /48 source prefix, "
      "0 = no limit",
      RELOAD},
+    {"unauth-rate-total", BR_T_UINT, OFF(unauth_rate_total), 0, 0, 10000000, 0, "10000",
+     "answers per second to unauthenticated UDP requests from all prefixes together, beyond "
+     "what prefixes earned by logging in; 0 = no cap",
+     RELOAD},
     {"udp-gso", BR_T_BOOL, OFF(udp_gso), 0, 0, 0, 0, "true",
      "send a run of equal-size datagrams to one UDP client as one GSO send (UDP_SEGMENT); "
      "off only to compare, or for a device that mishandles it",

@@ -53,6 +53,7 @@ struct br_config {
     uint32_t max_channels;           /* per allocation, default 64 */
     uint32_t max_bps;                /* per allocation, bits/s, 0 = unlimited */
     uint32_t unauth_rate;            /* unauthenticated UDP answers/s per prefix, default 100 */
+    uint32_t unauth_rate_total;      /* ... from all prefixes, unearned, default 10000 */
     bool tcp;                        /* TCP listeners beside the UDP ones; default true */
     uint32_t max_connections;        /* TCP+TLS connections in total, default 20000 */
     uint32_t max_connections_per_ip; /* from one address, default 32 */

@@ -229,6 +229,7 @@ static void build_rules(struct daemon *d)
         turn_ratelimit_new(&d->unauth_limit, cfg->unauth_rate) < 0) {
         br_fatal("out of memory");
     }
+    turn_ratelimit_set_total(d->unauth_limit, cfg->unauth_rate_total);
 }
 
 struct daemon *daemon_new(const struct br_config *cfg, int argc, char **argv)
@@ -453,6 +454,7 @@ static void apply_shared(struct daemon *d, const struct br_config *cfg)
     d->total_quota = total_quota_of(d, cfg);
     turn_quota_set_limits(d->quota, d->total_quota, cfg->user_quota);
     turn_ratelimit_set_rate(d->unauth_limit, cfg->unauth_rate);
+    turn_ratelimit_set_total(d->unauth_limit, cfg->unauth_rate_total);
     conn_limit_set(d->env.conn_limit, cfg->max_connections, cfg->max_connections_per_ip);
     /* read again even under the same name: rotating a token rewrites the file */
     if (d->admin && admin_set_token_file(d->admin, cfg->admin_token_file, err, sizeof(err)) < 0) {

@@ -7,7 +7,9 @@
  *   +-----------------+-----------------+
  *
  * Refill adds rate tokens per second up to the burst; earned tokens above
- * the burst are kept but never refilled. */
+ * the burst are kept but never refilled. One more bucket of the same form,
+ * for the whole server, holds the answers that prefixes spend from their
+ * base tokens (total, see ratelimit.h). */
 #include "ratelimit.h"
 
 #include <errno.h>
@@ -18,7 +20,8 @@
 #define SLOTS 16384
 
 struct turn_ratelimit {
-    _Atomic uint32_t rate;
+    _Atomic uint32_t rate, total_rate;
+    _Atomic uint64_t total;
     struct turn_siphash_key key;
     _Atomic uint64_t slots[SLOTS];
 };
@@ -47,6 +50,11 @@ void turn_ratelimit_free(struct turn_ratelimit *rl)
 void turn_ratelimit_set_rate(struct turn_ratelimit *rl, uint32_t rate)
 {
     atomic_store_explicit(&rl->rate, rate, memory_order_relaxed);
+}
+
+void turn_ratelimit_set_total(struct turn_ratelimit *rl, uint32_t rate)
+{
+    atomic_store_explicit(&rl->total_rate, rate, memory_order_relaxed);
 }
 
 /* The prefix one network (or one attacker) controls: /24 or /48. */
@@ -107,26 +115,54 @@ static uint64_t word_of(struct bucket b)
     return b.tokens << 32 | (uint32_t)(b.last + 1);
 }
 
-bool turn_ratelimit_allow(struct turn_ratelimit *rl, const union turn_addr *src, uint64_t now)
+/* Takes one token from the bucket in slot unless it is empty; earned, when
+ * given, tells whether the token came from above the burst. */
+static bool take(_Atomic uint64_t *slot, uint64_t now, uint32_t rate, bool *earned)
 {
-    uint32_t rate = atomic_load_explicit(&rl->rate, memory_order_relaxed);
-    _Atomic uint64_t *slot;
-    uint64_t old;
+    uint64_t old = atomic_load_explicit(slot, memory_order_relaxed);
     struct bucket b;
 
-    if (!rate) {
-        return true;
-    }
-    slot = slot_of(rl, src);
-    old = atomic_load_explicit(slot, memory_order_relaxed);
     do {
         b = bucket_at(old, now, rate);
         if (!b.tokens) {
             return false;
         }
+        if (earned) {
+            *earned = b.tokens > burst_of(rate);
+        }
         b.tokens--;
     } while (!atomic_compare_exchange_weak_explicit(slot, &old, word_of(b), memory_order_relaxed,
                                                     memory_order_relaxed));
+    return true;
+}
+
+/* Gives back a token taken in the same second (the total refused). */
+static void give_back(_Atomic uint64_t *slot)
+{
+    atomic_fetch_add_explicit(slot, (uint64_t)1 << 32, memory_order_relaxed);
+}
+
+bool turn_ratelimit_allow(struct turn_ratelimit *rl, const union turn_addr *src, uint64_t now)
+{
+    uint32_t rate = atomic_load_explicit(&rl->rate, memory_order_relaxed);
+    uint32_t total = atomic_load_explicit(&rl->total_rate, memory_order_relaxed);
+    _Atomic uint64_t *slot;
+    bool earned = false;
+
+    if (!rate) {
+        return true;
+    }
+    slot = slot_of(rl, src);
+    if (!take(slot, now, rate, &earned)) {
+        return false;
+    }
+    /* base tokens of every prefix together stay within the total, so a
+     * flood forged from many prefixes cannot make the server answer at
+     * will; earned tokens are proof of real clients and do not count */
+    if (!earned && total && !take(&rl->total, now, total, NULL)) {
+        give_back(slot);
+        return false;
+    }
     return true;
 }
 

@@ -33,6 +33,12 @@ void turn_ratelimit_free(struct turn_ratelimit *rl);
 /* Changes the rate (a reload); buckets keep their tokens. */
 void turn_ratelimit_set_rate(struct turn_ratelimit *rl, uint32_t rate);
 
+/* Caps the answers all prefixes together spend from their base tokens at
+ * rate per second (bursts of 2 * rate); earned tokens are not capped.
+ * A flood forged from many prefixes then costs at most this many answers,
+ * whatever the number of prefixes. 0 (the start value) = no cap. */
+void turn_ratelimit_set_total(struct turn_ratelimit *rl, uint32_t rate);
+
 /* Takes one token for src's prefix; false when its bucket is empty. now is
  * in monotonic seconds; callers on other threads may be a second apart. */
 bool turn_ratelimit_allow(struct turn_ratelimit *rl, const union turn_addr *src, uint64_t now);

@@ -165,6 +165,7 @@ max-channels = 1
 rfc5766-channels = false
 max-bps = 16000
 unauth-rate = 1
+unauth-rate-total = 5000
 udp-gso = false
 max-connections = 1000
 max-connections-per-ip = 2

@@ -44,4 +44,24 @@ else
     fail "blindrelay_rate_limited_total is '$limited' with $answered answered of 2000"
 fi
 server_stop
+
+# unauth-rate-total: a flood forged from 400 prefixes, each with a full
+# burst of its own, gets no more than the total's burst plus its rate (at
+# least its rate: the start-up Binding took one of the burst)
+TOTAL=50
+server_start spread "127.0.0.1:$PORT" --threads 2 --unauth-rate $RATE --relay-ip 127.0.0.1 \
+    --unauth-rate-total $TOTAL --relay-ports 64510-64519 --user r:pw
+out=$(timeout 60 "$PYTHON" "$(dirname "$0")/unauth_flood.py" 127.0.0.1 "$PORT" spread 2000 400)
+log "$out"
+answered=$(echo "$out" | sed -n 's/.*answered=\([0-9]*\).*/\1/p')
+seconds=$(echo "$out" | sed -n 's/.*seconds=\([0-9.]*\).*/\1/p')
+[ -n "$answered" ] || die "the spread flood did not run: $out"
+boundaries=$(awk -v s="$seconds" 'BEGIN { printf "%d", int(s) + 1 }')
+limit=$((2 * TOTAL + TOTAL * boundaries))
+if [ "$answered" -le "$limit" ] && [ "$answered" -ge "$TOTAL" ]; then
+    pass "2000 requests from 400 /24s, unauth-rate-total $TOTAL: $answered answers (limit $limit)"
+else
+    fail "2000 requests from 400 /24s, unauth-rate-total $TOTAL: $answered answers, want $TOTAL..$limit"
+fi
+server_stop
 finish

@@ -6,7 +6,9 @@ counts the answers.
 
 PREFIX is the first three octets of the loopback /24 to send from (e.g.
 127.0.5): the sockets bind to PREFIX.1 .. PREFIX.4 with kernel-chosen
-ports, so SO_REUSEPORT spreads them over the workers. COUNT requests
+ports, so SO_REUSEPORT spreads them over the workers. PREFIX "spread":
+socket i binds to 127.(100 + i / 250).(i % 250).1, each in its own /24, as
+a flood forged from many prefixes would look. COUNT requests
 (Allocate with REQUESTED-TRANSPORT and Binding, alternating) go out round
 robin over SOCKETS sockets as fast as possible; answers are read while
 sending and for one second after. Prints "sent=N answered=M seconds=S"."""
@@ -35,7 +37,10 @@ def main():
     socks = []
     for i in range(n_socks):
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind(("%s.%d" % (prefix, 1 + i % 4), 0))
+        if prefix == "spread":
+            s.bind(("127.%d.%d.1" % (100 + i // 250, i % 250), 0))
+        else:
+            s.bind(("%s.%d" % (prefix, 1 + i % 4), 0))
         s.setblocking(False)
         sel.register(s, selectors.EVENT_READ)
         socks.append(s)

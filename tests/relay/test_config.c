@@ -729,6 +729,7 @@ Test(config, every_key_marked_reload_or_restart)
                                   "max-channels",
                                   "max-bps",
                                   "unauth-rate",
+                                  "unauth-rate-total",
                                   "rfc5766-channels",
                                   "handshake-timeout",
                                   "idle-timeout",

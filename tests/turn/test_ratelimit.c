@@ -159,6 +159,52 @@ Test(ratelimit, set_rate_applies_to_existing_buckets)
     turn_ratelimit_free(rl);
 }
 
+/* A flood forged from many prefixes: each prefix has its own burst, but
+ * together they get no more than the total's burst plus its rate. */
+Test(ratelimit, total_caps_base_tokens_of_all_prefixes)
+{
+    struct turn_ratelimit *rl;
+    int answered = 0;
+
+    cr_assert_eq(turn_ratelimit_new(&rl, 10), 0);
+    turn_ratelimit_set_total(rl, 50); /* bursts of 100 */
+    for (uint64_t now = 100; now < 103; now++) {
+        for (int i = 0; i < 1000; i++) {
+            char text[32];
+            snprintf(text, sizeof(text), "10.%d.%d.1:5000", i / 250, i % 250);
+            union turn_addr a = addr(text);
+            answered += turn_ratelimit_allow(rl, &a, now);
+        }
+    }
+    cr_assert_eq(answered, 100 + 2 * 50, "one total burst, then its rate");
+    turn_ratelimit_set_total(rl, 0);
+    union turn_addr fresh = addr("192.0.2.1:1");
+    cr_assert_eq(drain(rl, &fresh, 103, 1000), 20, "0 lifts the cap: the prefix's burst");
+    turn_ratelimit_free(rl);
+}
+
+/* What a prefix earned by logging in is not capped by the total, and a
+ * prefix refused by the total keeps its own tokens. */
+Test(ratelimit, earned_tokens_bypass_the_total)
+{
+    struct turn_ratelimit *rl;
+    union turn_addr nat = addr("198.51.100.7:4000"), other = addr("203.0.113.9:1");
+
+    cr_assert_eq(turn_ratelimit_new(&rl, 10), 0);
+    turn_ratelimit_set_total(rl, 1); /* bursts of 2 */
+    cr_assert_eq(drain(rl, &other, 100, 1000), 2, "the total's burst");
+    for (int i = 0; i < 50; i++) {
+        turn_ratelimit_credit(rl, &nat, 100);
+    }
+    /* 20 base + 100 earned: the earned ones pass, the base ones meet the
+     * empty total */
+    cr_assert_eq(drain(rl, &nat, 100, 1000), 100);
+    cr_assert_eq(drain(rl, &nat, 101, 1000), 1, "then one a second, from the total");
+    turn_ratelimit_set_total(rl, 0);
+    cr_assert_eq(drain(rl, &nat, 101, 1000), 20 - 1, "its base tokens were given back");
+    turn_ratelimit_free(rl);
+}
+
 /* Two workers' servers with one limiter: together one burst plus the rate,
  * not one each. */
 Test(ratelimit, two_servers_share_one_limit, .init = h_setup, .fini = h_teardown)
