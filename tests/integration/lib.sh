@@ -304,6 +304,7 @@ server_start_stream() {
 # the decrypted stream one message at a time and changes no byte; without
 # TLS it does nothing. Usage: timeout N "${UCLIENT[@]}" uclient-args...
 UCLIENT_FRAMES=$BUILD/br-uclient-frames.so
+# shellcheck disable=SC2034 # used by the scripts that source this file
 UCLIENT=(env "LD_PRELOAD=$UCLIENT_FRAMES" turnutils_uclient)
 
 # check_uclient_log LABEL LOG STATUS: asserts on the summary of a
