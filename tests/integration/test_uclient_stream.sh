@@ -4,15 +4,21 @@
 # No packet may be lost and every packet sent must come back. TLS is not
 # combined with -y: uclient 4.6.1 then sends before the other side's
 # permission exists and loses ~2% at the start, against coturn as well.
+# uclient runs with lib.sh's TLS framing shim (UCLIENT): without it, frames
+# that share a TLS record are dropped by uclient and reported as lost.
+# Against blindrelay, /metrics must also show each run's packets relayed
+# once each way on the run's transport and no packet dropped.
 # Ports 62400-62449, relay ports 63600-63699.
 source "$(dirname "$0")/lib.sh"
 
-need "$TESTCLIENT" turnutils_uclient turnutils_peer openssl
+need "$TESTCLIENT" "$UCLIENT_FRAMES" turnutils_uclient turnutils_peer openssl curl
 [ "$BR_TEST_SERVER" = coturn ] || need "$BUILD/blindrelay"
 
 PORT=$(pick_stream_port 62400)
 TLS_PORT=$(pick_stream_port $((PORT + 1)))
 PEER_PORT=$(pick_port $((TLS_PORT + 1)))
+# not PEER_PORT + 1: uclient binds that too (its RTCP peer)
+ADMIN_PORT=$(pick_stream_port $((PEER_PORT + 10)))
 USER=brtest
 PASS=brtest-pass-1
 SECRET=brtest-secret-$$
@@ -20,26 +26,60 @@ SECRET=brtest-secret-$$
 make_cert server stream.test
 spawn "$WORK/peer.log" turnutils_peer -L 127.0.0.1 -p "$PEER_PORT"
 
+# packet_counters TRANSPORT: blindrelay's packets relayed client to peer and
+# peer to client on TRANSPORT (udp, tcp, tls) and dropped for any reason.
+packet_counters() {
+    curl -sf --max-time 5 "http://127.0.0.1:$ADMIN_PORT/metrics" | awk -v t="$1" '
+        $1 == "blindrelay_packets_relayed_total{direction=\"client_to_peer\",transport=\"" t "\"}" { c = $2 }
+        $1 == "blindrelay_packets_relayed_total{direction=\"peer_to_client\",transport=\"" t "\"}" { p = $2 }
+        $1 ~ /^blindrelay_packets_dropped_total[{]/ { d += $2 }
+        END { print c + 0, p + 0, d + 0 }'
+}
+
+# check_counters LABEL TRANSPORT SENT BEFORE AFTER: the run moved both packet
+# counters by SENT and the dropped ones not at all.
+check_counters() {
+    local label=$1 tr=$2 sent=$3 c0 p0 d0 c1 p1 d1
+    read -r c0 p0 d0 <<<"$4"
+    read -r c1 p1 d1 <<<"$5"
+    if [ $((c1 - c0)) -ne "$sent" ] || [ $((p1 - p0)) -ne "$sent" ] || [ "$d1" -ne "$d0" ]; then
+        fail "$label: blindrelay relayed $((c1 - c0)) to the peer and $((p1 - p0)) back over $tr, dropped $((d1 - d0)); uclient sent $sent"
+    else
+        pass "$label: blindrelay relayed $sent each way over $tr, dropped none"
+    fi
+}
+
 # run_uclient LABEL PORT uclient-args...: 4 clients x 50 messages of 170
 # bytes, 5 ms apart.
 run_uclient() {
-    local label=$1 port=$2 out=$WORK/uclient-$1.log rc
+    local label=$1 port=$2 out=$WORK/uclient-$1.log rc tr=udp before=
     shift 2
-    timeout 90 turnutils_uclient -n 50 -m 4 -l 170 -z 5 -e 127.0.0.1 -r "$PEER_PORT" \
+    case " $* " in
+    *" -S "*) tr=tls ;;
+    *" -t "*) tr=tcp ;;
+    esac
+    [ "$BR_TEST_SERVER" = blindrelay ] && before=$(packet_counters $tr)
+    timeout 90 "${UCLIENT[@]}" -n 50 -m 4 -l 170 -z 5 -e 127.0.0.1 -r "$PEER_PORT" \
         -p "$port" "$@" 127.0.0.1 >"$out" 2>&1
     rc=$?
     check_uclient_log "$label" "$out" "$rc" || return
+    if [ -n "$before" ]; then
+        check_counters "$label" $tr "$(sed -n 's/.*start_mclient: tot_send_msgs=\([0-9]*\),.*/\1/p' "$out" | tail -1)" \
+            "$before" "$(packet_counters $tr)"
+    fi
     # the transport really was the one asked for
     case " $* " in
     *" -S "*)
         grep -q 'tls_connect: client session connected' "$out" ||
             fail "$label: uclient did not report a TLS session"
+        grep -q '^br-uclient-frames: ' "$out" ||
+            fail "$label: the TLS framing shim was not loaded into uclient"
         ;;
     esac
 }
 
 COMMON=(--relay-ip 127.0.0.1 --relay-ports 63600-63699 --realm blindrelay.test
-    --allow-peer 127.0.0.0/8)
+    --allow-peer 127.0.0.0/8 --admin-listen "127.0.0.1:$ADMIN_PORT")
 
 log "static user (server: $BR_TEST_SERVER, tcp $PORT, tls $TLS_PORT, peer $PEER_PORT)"
 server_start_stream static "127.0.0.1:$PORT" "127.0.0.1:$TLS_PORT" "$WORK/server.pem" \
