@@ -202,12 +202,7 @@ static bool error_start(struct request *req, int code)
     }
     turn_stats_error(&req->server->stats, code);
     stun_build_start(&req->b, req->reply->buf, TURN_REPLY_MAX, msg->method, STUN_ERROR, msg->tid);
-    if (code == 401 || code == 438) {
-        const uint8_t v[4] = {0, 0, (uint8_t)(code / 100), (uint8_t)(code % 100)};
-        stun_build_attr(&req->b, STUN_ATTR_ERROR_CODE, v, sizeof(v));
-    } else {
-        stun_build_error(&req->b, code);
-    }
+    stun_build_error_reason(&req->b, code, code == 401 || code == 438 ? "" : stun_reason(code));
     return true;
 }
 

@@ -176,7 +176,11 @@ const char *stun_reason(int code)
 
 void stun_build_error(struct stun_builder *b, int code)
 {
-    const char *reason = stun_reason(code);
+    stun_build_error_reason(b, code, stun_reason(code));
+}
+
+void stun_build_error_reason(struct stun_builder *b, int code, const char *reason)
+{
     size_t reason_len = strlen(reason);
     uint8_t *p;
 

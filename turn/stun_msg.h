@@ -188,6 +188,8 @@ void stun_build_xaddr(struct stun_builder *b, uint16_t type, const union turn_ad
 void stun_build_addr(struct stun_builder *b, uint16_t type, const union turn_addr *addr);
 /* ERROR-CODE with code and the RFC's reason phrase for it. */
 void stun_build_error(struct stun_builder *b, int code);
+/* ERROR-CODE with code and this reason phrase ("" for none). */
+void stun_build_error_reason(struct stun_builder *b, int code, const char *reason);
 /* UNKNOWN-ATTRIBUTES listing types. */
 void stun_build_unknown(struct stun_builder *b, const uint16_t *types, unsigned n);
 /* CHANNEL-NUMBER (number, RFFU zero). */
