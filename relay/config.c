@@ -21,10 +21,17 @@
 _Static_assert(_Generic(((struct br_config *)0)->threads, uint32_t : 1, default : 0),
                "threads is parsed as a uint32_t");
 
+/* A row of the table from a line of RELAY_SETTINGS_KEYS (relay/settings.h):
+ * a key the workers read, applied at every reload. */
+#define SETTING_ROW(kind, field, name, def, min, max, help)                                        \
+    {name, BR_T_##kind, OFF(field), 0, min, max, 0, def, help, RELOAD},
+
 /* Every key of the file and the command line. Defaults are config text
  * parsed like user input, so they pass the same checks. The last field says
  * whether a SIGHUP applies a changed value (RELOAD: the daemon must then
- * hand it to the workers) or only names it (RESTART). */
+ * hand it to the workers) or only names it (RESTART). The numbers and
+ * booleans the workers read come from relay/settings.h, where one line
+ * makes such a key. */
 static const struct br_key keys[] = {
     {"listen", BR_T_ADDRS, OFF(listen), OFF(n_listen), 0, 0, 3478, "0.0.0.0:3478 [::]:3478",
      "STUN/TURN listening address (UDP); repeatable; port defaults to 3478", RESTART},
@@ -66,12 +73,8 @@ static const struct br_key keys[] = {
      "file holding the bearer token /metrics asks for; none: no token", RELOAD},
     {"cert", BR_T_PATH, OFF(cert), 0, 0, 0, 0, "", "TLS certificate chain, PEM", RELOAD},
     {"key", BR_T_PATH, OFF(key), 0, 0, 0, 0, "", "TLS private key, PEM", RELOAD},
-    {"default-lifetime", BR_T_UINT, OFF(default_lifetime), 0, 60, 86400, 0, "600",
-     "allocation lifetime in seconds when the client asks for none (60 to 86400)", RELOAD},
-    {"max-lifetime", BR_T_UINT, OFF(max_lifetime), 0, 60, 86400, 0, "3600",
-     "longest allocation lifetime granted, seconds (60 to 86400)", RELOAD},
-    {"nonce-lifetime", BR_T_UINT, OFF(nonce_lifetime), 0, 30, 86400, 0, "600",
-     "seconds a nonce stays valid (30 to 86400)", RELOAD},
+    RELAY_SETTINGS_KEYS(SETTING_ROW){"nonce-lifetime", BR_T_UINT, OFF(nonce_lifetime), 0, 30, 86400,
+                                     0, "600", "seconds a nonce stays valid (30 to 86400)", RELOAD},
     {"total-quota", BR_T_UINT, OFF(total_quota), OFF(total_quota_auto), 0, U32_MAX_, 0, "auto",
      "most allocations at once, 0 = unlimited; auto = as many as the file descriptor limit "
      "leaves room for (printed at start)",
@@ -80,14 +83,6 @@ static const struct br_key keys[] = {
      "most allocations at once per static user or per REST credential id (the part after "
      "the first ':'), 0 = unlimited",
      RELOAD},
-    {"max-permissions", BR_T_UINT, OFF(max_permissions), 0, 1, 16384, 0, "32",
-     "permissions per allocation (1 to 16384)", RELOAD},
-    {"max-channels", BR_T_UINT, OFF(max_channels), 0, 1, 16384, 0, "64",
-     "channels per allocation (1 to 16384)", RELOAD},
-    {"rfc5766-channels", BR_T_BOOL, OFF(rfc5766_channels), 0, 0, 0, 0, "true",
-     "accept channel numbers 0x5000-0x7FFF as RFC 5766 did", RELOAD},
-    {"max-bps", BR_T_UINT, OFF(max_bps), 0, 0, U32_MAX_, 0, "0",
-     "relayed bits per second per allocation, both directions together; 0 = no limit", RELOAD},
     {"unauth-rate", BR_T_UINT, OFF(unauth_rate), 0, 0, 1000000, 0, "100",
      "answers per second to unauthenticated UDP requests per /24 or /48 source prefix, "
      "0 = no limit",
@@ -96,20 +91,12 @@ static const struct br_key keys[] = {
      "answers per second to unauthenticated UDP requests from all prefixes together, beyond "
      "what prefixes earned by logging in; 0 = no cap",
      RELOAD},
-    {"udp-gso", BR_T_BOOL, OFF(udp_gso), 0, 0, 0, 0, "true",
-     "send a run of equal-size datagrams to one UDP client as one GSO send (UDP_SEGMENT); "
-     "off only to compare, or for a device that mishandles it",
-     RELOAD},
     {"tcp", BR_T_BOOL, OFF(tcp), 0, 0, 0, 0, "true",
      "also accept TURN over TCP on every listen address", RESTART},
     {"max-connections", BR_T_UINT, OFF(max_connections), 0, 1, 1000000, 0, "20000",
      "TCP and TLS connections at once, all clients (1 to 1000000)", RELOAD},
     {"max-connections-per-ip", BR_T_UINT, OFF(max_connections_per_ip), 0, 1, 1000000, 0, "32",
      "TCP and TLS connections at once from one client address (1 to 1000000)", RELOAD},
-    {"handshake-timeout", BR_T_UINT, OFF(handshake_timeout), 0, 1, 300, 0, "10",
-     "seconds a TLS client has to finish its handshake (1 to 300)", RELOAD},
-    {"idle-timeout", BR_T_UINT, OFF(idle_timeout), 0, 1, 3600, 0, "30",
-     "seconds a TCP/TLS connection may go without a request before it has an allocation", RELOAD},
     {"alternate-server", BR_T_ADDRS, OFF(alternates), OFF(n_alternates), 0, 0, 3478, "",
      "while draining, new allocations are sent here (300 Try Alternate), the first of the "
      "client's address family; none: refused with 508; repeatable",
@@ -117,12 +104,6 @@ static const struct br_key keys[] = {
     {"drain-timeout", BR_T_UINT, OFF(drain_timeout), 0, 0, 86400, 0, "0",
      "on SIGTERM, seconds to drain (no new allocations) before exiting, sooner when the last "
      "allocation ends; 0 = exit at once",
-     RELOAD},
-    {"stream-buffer", BR_T_UINT, OFF(stream_buffer), 0, 4096, 16777216, 0, "131072",
-     "bytes of relayed media queued per TCP/TLS client before more is dropped", RELOAD},
-    {"max-unauth-frame", BR_T_UINT, OFF(max_unauth_frame), 0, 548, 65552, 0, "4096",
-     "largest frame, header included, a TCP/TLS connection may announce before it holds an "
-     "allocation; a larger one closes it (548 to 65552, the largest frame)",
      RELOAD},
 };
 
@@ -545,11 +526,24 @@ static const char *reload_word(const struct br_key *k)
     return reload_of(k) == BR_RELOAD_APPLY ? "reload" : "restart";
 }
 
+/* The numeric range of k, "MIN-MAX", or "-" for a key without one. */
+static const char *range_of(const struct br_key *k, char *buf, size_t size)
+{
+    if (k->type != BR_T_UINT && k->type != BR_T_PORT && k->type != BR_T_PORTS) {
+        return "-";
+    }
+    snprintf(buf, size, "%u-%u", (unsigned)k->min, (unsigned)k->max);
+    return buf;
+}
+
 void br_config_print_keys(FILE *out)
 {
+    char range[32];
+
     for (size_t i = 0; i < N_KEYS; i++) {
-        fprintf(out, "%s\t%s\t%s\n", keys[i].name, keys[i].def[0] ? keys[i].def : "none",
-                reload_word(&keys[i]));
+        fprintf(out, "%s\t%s\t%s\t%s\t%s\n", keys[i].name, keys[i].def[0] ? keys[i].def : "none",
+                reload_word(&keys[i]), br_cfg_metavar(&keys[i]),
+                range_of(&keys[i], range, sizeof(range)));
     }
 }
 
@@ -605,7 +599,8 @@ void br_config_help(FILE *out)
           "\n"
           "  --config FILE                        read this config file first\n"
           "  -h, --help                           print this help\n"
-          "  --print-keys                         print NAME, DEFAULT, reload|restart per key\n",
+          "  --print-keys                         print NAME, DEFAULT, reload|restart, VALUE\n"
+          "                                       FORM and MIN-MAX (or -) per key\n",
           out);
     for (size_t i = 0; i < N_KEYS; i++) {
         snprintf(left, sizeof(left), "--%s %s", keys[i].name, br_cfg_metavar(&keys[i]));

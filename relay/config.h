@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "relay/settings.h"
 #include "turn/addr.h"
 
 #define BR_MAX_LISTEN 8
@@ -43,29 +44,20 @@ struct br_config {
     union turn_addr admin_listen;            /* family 0 = off; default 127.0.0.1:9641 */
     char admin_token_file[BR_PATH_MAX];      /* bearer token for /metrics; "" = none */
     char cert[BR_PATH_MAX], key[BR_PATH_MAX];
-    uint32_t default_lifetime;       /* 600 s */
-    uint32_t max_lifetime;           /* 3600 s */
     uint32_t nonce_lifetime;         /* 600 s */
     uint32_t total_quota;            /* max allocations, 0 = unlimited */
     bool total_quota_auto;           /* "auto" (default): derived from the fd limit at start */
     uint32_t user_quota;             /* per static user or REST id, 0 = unlimited; default 10 */
-    uint32_t max_permissions;        /* per allocation, default 32 */
-    uint32_t max_channels;           /* per allocation, default 64 */
-    uint32_t max_bps;                /* per allocation, bits/s, 0 = unlimited */
     uint32_t unauth_rate;            /* unauthenticated UDP answers/s per prefix, default 100 */
     uint32_t unauth_rate_total;      /* ... from all prefixes, unearned, default 10000 */
     bool tcp;                        /* TCP listeners beside the UDP ones; default true */
     uint32_t max_connections;        /* TCP+TLS connections in total, default 20000 */
     uint32_t max_connections_per_ip; /* from one address, default 32 */
-    uint32_t handshake_timeout;      /* TLS handshake, seconds, default 10 */
-    uint32_t idle_timeout;           /* stream without allocation, seconds, default 30 */
-    uint32_t stream_buffer;          /* queued bytes per stream client, default 128 KiB */
-    uint32_t max_unauth_frame;       /* stream frame bytes before an allocation, default 4096 */
-    bool rfc5766_channels;           /* accept channels 0x5000-0x7FFF; default true */
     union turn_addr alternates[BR_MAX_LISTEN]; /* 300 Try Alternate while draining */
     size_t n_alternates;
     uint32_t drain_timeout; /* SIGTERM: seconds to drain before exiting, 0 = none */
-    bool udp_gso;           /* UDP GSO for runs to one client; default true */
+    /* the keys the workers read (relay/settings.h) */
+    RELAY_SETTINGS_KEYS(RELAY_SETTING_FIELD)
 };
 
 /* What a SIGHUP does with a key whose value changed. Every key of the
@@ -81,8 +73,7 @@ enum br_reload {
  * on the command line replace those from the file. On error writes one line
  * "blindrelay: <file>:<line>: <key>: <reason>" (or "--<key>: <reason>") to
  * err and returns -EINVAL. --help (or -h) prints the key list to stdout and
- * returns 1; so does --print-keys (one line per key: name, default, and
- * "reload" or "restart", separated by tabs).
+ * returns 1; so does --print-keys (see br_config_print_keys).
  * cfg need not be initialised (it is overwritten). After an error or --help
  * nothing is left allocated; br_config_release is safe in every case. */
 int br_config_load(struct br_config *cfg, int argc, char **argv, FILE *err);
@@ -93,8 +84,10 @@ void br_config_release(struct br_config *cfg);
 /* Writes the key reference (name, default, meaning, reload) for --help. */
 void br_config_help(FILE *out);
 
-/* Writes one line per key: "NAME<TAB>DEFAULT<TAB>reload|restart" (DEFAULT
- * "none" when there is none). */
+/* Writes one line per key, fields separated by tabs:
+ * "NAME DEFAULT reload|restart FORM RANGE": DEFAULT "none" when there is
+ * none; FORM the value's form as --help shows it ("N", "[BOOL]", "N|auto",
+ * "ADDR[:PORT]"...); RANGE "MIN-MAX" for numbers and ports, else "-". */
 void br_config_print_keys(FILE *out);
 
 /* Compares a and b key by key through the table and writes into names (up

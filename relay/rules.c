@@ -76,22 +76,13 @@ static int build_auth(struct rules *r, const struct br_config *cfg, const struct
     return rc;
 }
 
+/* Each key of relay/settings.h by value, and the alternate servers. */
 static void settings_from(struct relay_settings *s, const struct br_config *cfg)
 {
-    *s = (struct relay_settings){
-        .default_lifetime = cfg->default_lifetime,
-        .max_lifetime = cfg->max_lifetime,
-        .max_permissions = cfg->max_permissions,
-        .max_channels = cfg->max_channels,
-        .max_bps = cfg->max_bps,
-        .rfc5766_channels = cfg->rfc5766_channels,
-        .n_alternates = cfg->n_alternates,
-        .handshake_timeout = cfg->handshake_timeout,
-        .idle_timeout = cfg->idle_timeout,
-        .stream_buffer = cfg->stream_buffer,
-        .max_unauth_frame = cfg->max_unauth_frame,
-        .udp_gso = cfg->udp_gso,
-    };
+#define COPY_SETTING(kind, field, name, def, min, max, help) s->field = cfg->field;
+    RELAY_SETTINGS_KEYS(COPY_SETTING)
+#undef COPY_SETTING
+    s->n_alternates = cfg->n_alternates;
     memcpy(s->alternates, cfg->alternates, sizeof(s->alternates));
 }
 

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "settings.h"
 #include "turn/auth.h"
 #include "turn/policy.h"
 #include "turn/server.h"
@@ -23,16 +24,9 @@ struct relay_env;
  * writes. They govern what comes next (new allocations, permissions,
  * connections, packets); what exists keeps what it was granted. */
 struct relay_settings {
-    uint32_t default_lifetime, max_lifetime; /* seconds */
-    uint32_t max_permissions, max_channels;
-    uint64_t max_bps; /* per allocation, 0 = off */
-    bool rfc5766_channels;
+    RELAY_SETTINGS_KEYS(RELAY_SETTING_FIELD) /* relay/settings.h */
     union turn_addr alternates[BR_MAX_LISTEN];
     size_t n_alternates;
-    uint32_t handshake_timeout, idle_timeout; /* seconds */
-    uint32_t stream_buffer;                   /* bytes */
-    uint32_t max_unauth_frame; /* bytes of a stream frame before the client allocates */
-    bool udp_gso;
 };
 
 struct rules {

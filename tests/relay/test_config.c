@@ -787,11 +787,14 @@ Test(config, print_keys, .init = cr_redirect_stdout)
     br_config_print_keys(out);
     fclose(out);
     for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        char name[64], def[64], mark[16];
-        cr_assert_eq(sscanf(line, "%63[^\t]\t%63[^\t]\t%15s", name, def, mark), 3, "%s", line);
+        char name[64], def[64], mark[16], form[32], range[32];
+        cr_assert_eq(sscanf(line, "%63[^\t]\t%63[^\t]\t%15[^\t]\t%31[^\t]\t%31s", name, def, mark,
+                            form, range),
+                     5, "%s", line);
         cr_assert_lt(lines, n);
         cr_assert_str_eq(name, keys[lines].name);
         cr_assert_str_eq(mark, keys[lines].reload == BR_RELOAD_APPLY ? "reload" : "restart");
+        cr_assert_str_eq(form, br_cfg_metavar(&keys[lines]), "%s", name);
         lines++;
     }
     cr_assert_eq(lines, n);
@@ -800,9 +803,12 @@ Test(config, print_keys, .init = cr_redirect_stdout)
     out = open_memstream(&text, &len);
     br_config_print_keys(out);
     fclose(out);
-    cr_assert_not_null(strstr(text, "listen\t0.0.0.0:3478 [::]:3478\trestart\n"));
-    cr_assert_not_null(strstr(text, "\nmax-permissions\t32\treload\n"));
-    cr_assert_not_null(strstr(text, "\ncert\tnone\treload\n"));
+    cr_assert_not_null(strstr(text, "listen\t0.0.0.0:3478 [::]:3478\trestart\tADDR[:PORT]\t-\n"));
+    cr_assert_not_null(strstr(text, "\nmax-permissions\t32\treload\tN\t1-16384\n"));
+    cr_assert_not_null(strstr(text, "\nrelay-ports\t49152-65535\trestart\tMIN-MAX\t1024-65535\n"));
+    cr_assert_not_null(strstr(text, "\nrfc5766-channels\ttrue\treload\t[BOOL]\t-\n"));
+    cr_assert_not_null(strstr(text, "\ntotal-quota\tauto\treload\tN|auto\t0-4294967295\n"));
+    cr_assert_not_null(strstr(text, "\ncert\tnone\treload\tFILE\t-\n"));
     free(text);
 }
 
