@@ -1,5 +1,7 @@
 # SIGHUP and every configuration key: the test changes every key of the
-# table (blindrelay --print-keys) in the config file, sends SIGHUP, and
+# table (blindrelay --print-keys) in the config file (numbers and booleans
+# it does not probe get a value from --print-keys itself: a new key of that
+# kind needs no line here), sends SIGHUP, and
 # checks that each key marked "restart" is named in a "changed; it takes
 # effect at the next start" line and each key marked "reload" in a
 # "changed; applied" line, never with its value. Where the effect can be
@@ -134,7 +136,28 @@ hup_and_wait() {
     sleep 1.5
 }
 
+# auto_values CONF: a changed value for every number (N) and boolean key
+# of blindrelay --print-keys that CONF does not set: its default plus one
+# (minus one at the top of its range), or the other truth value.
+auto_values() {
+    local key def mark form range
+    while IFS=$'\t' read -r key def mark form range; do
+        grep -qE "^$key *=" "$1" && continue
+        case $form in
+        N)
+            if [ "$def" -lt "${range#*-}" ]; then
+                echo "$key = $((def + 1))"
+            else
+                echo "$key = $((def - 1))"
+            fi
+            ;;
+        "[BOOL]") if [ "$def" = true ]; then echo "$key = false"; else echo "$key = true"; fi ;;
+        esac
+    done < <("$BUILD/blindrelay" --print-keys)
+}
+
 # ---- every key changed ----
+# The keys with other values, and those whose effect is probed below.
 cat "$WORK/common.conf" - >"$CONF" <<EOF
 listen = $SERVER
 listen = 127.0.0.1:$OTHER_PORT
@@ -143,7 +166,6 @@ tls-listen = 127.0.0.1:$OTHER_TLS_PORT
 relay-ip = 127.0.0.1
 external-ip = 127.0.0.1
 relay-ports = 64300-64350
-threads = 3
 admin-listen = 127.0.0.1:$OTHER_ADMIN_PORT
 tcp = false
 realm = other.test
@@ -157,7 +179,6 @@ cert = $WORK/b.pem
 key = $WORK/b.key
 default-lifetime = 120
 max-lifetime = 300
-nonce-lifetime = 300
 total-quota = 100000
 user-quota = 1
 max-permissions = 2
@@ -165,23 +186,18 @@ max-channels = 1
 rfc5766-channels = false
 max-bps = 16000
 unauth-rate = 1
-unauth-rate-total = 5000
-udp-gso = false
-max-connections = 1000
 max-connections-per-ip = 2
 handshake-timeout = 1
 idle-timeout = 1
 alternate-server = 127.0.0.1:3999
 drain-timeout = 2
-stream-buffer = 8192
-max-unauth-frame = 2048
-core-dumps = true
 EOF
+auto_values "$CONF" >>"$CONF"
 hup_and_wait
 
 # ---- every key named, under its mark ----
 named=0
-while IFS=$'\t' read -r key _def mark; do
+while IFS=$'\t' read -r key _def mark _form _range; do
     case $key in min-port | max-port) continue ;; esac # relay-ports' field: named as relay-ports
     if [ "$mark" = restart ]; then
         line="SIGHUP: $key changed; it takes effect at the next start"
