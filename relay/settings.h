@@ -39,7 +39,10 @@
       "bytes of relayed media queued per TCP/TLS client before more is dropped")                   \
     X(UINT, max_unauth_frame, "max-unauth-frame", "4096", 548, 65552,                              \
       "largest frame, header included, a TCP/TLS connection may announce before it holds an "      \
-      "allocation; a larger one closes it (548 to 65552, the largest frame)")
+      "allocation; a larger one closes it (548 to 65552, the largest frame)")                      \
+    X(UINT, udp_listen_buffer, "udp-listen-buffer", "4194304", 65536, 1073741824,                  \
+      "receive queue of each UDP listening socket, bytes, as asked of the kernel (capped by "      \
+      "net.core.rmem_max); larger loses fewer datagrams in bursts but lets them wait longer")
 
 /* The C type of a field of each KIND. */
 #define RELAY_SETTING_CTYPE_UINT uint32_t

@@ -168,6 +168,17 @@ static void relay_close(void *arg, struct turn_relay *r)
     free(r);
 }
 
+/* udp-listen-buffer: the receive queue of this worker's UDP listeners,
+ * set at start and again when a reload changes it. */
+static void set_listen_buffers(struct worker *w)
+{
+    int size = (int)w->settings.udp_listen_buffer;
+
+    for (size_t i = 0; i < w->n_udp; i++) {
+        setsockopt(w->udp[i].fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+    }
+}
+
 /* Copies the current settings (under the box's lock). Returns the
  * generation they belong to. */
 static uint64_t copy_settings(struct worker *w, const struct turn_auth **auth,
@@ -176,6 +187,7 @@ static uint64_t copy_settings(struct worker *w, const struct turn_auth **auth,
     struct rules_box *box = w->env->rules;
     uint64_t generation;
     bool gso = w->settings.udp_gso;
+    uint32_t listen_buffer = w->settings.udp_listen_buffer;
 
     pthread_mutex_lock(&box->lock);
     generation = atomic_load(&box->generation);
@@ -185,6 +197,9 @@ static uint64_t copy_settings(struct worker *w, const struct turn_auth **auth,
     pthread_mutex_unlock(&box->lock);
     if (gso != w->settings.udp_gso) {
         w->out.gso = w->settings.udp_gso; /* set again: on may be refused again */
+    }
+    if (listen_buffer != w->settings.udp_listen_buffer) {
+        set_listen_buffers(w);
     }
     return generation;
 }
@@ -317,7 +332,11 @@ static int worker_setup(struct worker *w, char *what, size_t what_len)
     if ((err = turn_server_new(&w->turn, &cfg)) < 0) {
         return err;
     }
-    return open_listeners(w, what, what_len);
+    if ((err = open_listeners(w, what, what_len)) < 0) {
+        return err;
+    }
+    set_listen_buffers(w);
+    return 0;
 }
 
 int worker_new(struct worker **out, const struct relay_env *env, unsigned index, char *what,
