@@ -776,6 +776,37 @@ Test(config, every_key_marked_reload_or_restart)
     }
 }
 
+/* Each line of relay/settings.h is a row of the table, of its kind, applied
+ * at a reload, and its default lands in its field. */
+Test(config, settings_keys_are_rows)
+{
+#define SETTING_NAME(kind, field, name, def, min, max, help) name,
+    const char *const names[] = {RELAY_SETTINGS_KEYS(SETTING_NAME) NULL};
+#undef SETTING_NAME
+    size_t n, found = 0;
+    const struct br_key *keys = br_cfg_keys(&n);
+    char text[16];
+
+    for (size_t i = 0; i < n; i++) {
+        if (in_list(keys[i].name, names)) {
+            cr_assert_eq(keys[i].reload, BR_RELOAD_APPLY, "%s", keys[i].name);
+            cr_assert(keys[i].type == BR_T_UINT || keys[i].type == BR_T_BOOL, "%s", keys[i].name);
+            found++;
+        }
+    }
+    cr_assert_eq(found, sizeof(names) / sizeof(names[0]) - 1);
+    cr_assert_eq(LOAD_NONE(), 0);
+#define SETTING_DEFAULT(kind, field, name, def, min, max, help)                                    \
+    snprintf(text, sizeof(text), "%u", (unsigned)cfg.field);                                       \
+    cr_assert_str_eq(text,                                                                         \
+                     strcmp(def, "true") == 0    ? "1"                                             \
+                     : strcmp(def, "false") == 0 ? "0"                                             \
+                                                 : def,                                            \
+                     "%s", name);
+    RELAY_SETTINGS_KEYS(SETTING_DEFAULT)
+#undef SETTING_DEFAULT
+}
+
 Test(config, print_keys, .init = cr_redirect_stdout)
 {
     cr_assert_eq(LOAD("--threads", "2", "--print-keys"), 1);
