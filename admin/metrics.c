@@ -69,21 +69,20 @@ static void single(struct out *o, const char *name, const char *type, const char
     put(o, "%s %llu\n", name, (unsigned long long)value);
 }
 
-/* Every entry of TURN_STATS_SCALARS (turn/stats.h), in its order: a scalar
- * counter added there is printed with no code here. */
-static void turn_scalars(struct out *o, const struct turn_stats *t)
+/* Every entry of the scalar lists (turn/stats.h, relay/relay_stats.h,
+ * admin/admin.h), in their order: a figure added to one of them is printed
+ * with no code here. */
+static void scalars(struct out *o, const struct admin_snapshot *s)
 {
-#define PRINT_SCALAR(field, name, type, help) single(o, name, type, help, t->field);
-    TURN_STATS_SCALARS(PRINT_SCALAR)
-#undef PRINT_SCALAR
-}
-
-/* The same for RELAY_STATS_SCALARS (relay/relay_stats.h). */
-static void relay_scalars(struct out *o, const struct relay_stats *r)
-{
-#define PRINT_SCALAR(field, name, type, help) single(o, name, type, help, r->field);
-    RELAY_STATS_SCALARS(PRINT_SCALAR)
-#undef PRINT_SCALAR
+#define TURN_SCALAR(field, name, type, help) single(o, name, type, help, s->turn.field);
+#define RELAY_SCALAR(field, name, type, help) single(o, name, type, help, s->relay.field);
+#define OWN_SCALAR(field, name, type, help) single(o, name, type, help, s->field);
+    TURN_STATS_SCALARS(TURN_SCALAR)
+    RELAY_STATS_SCALARS(RELAY_SCALAR)
+    ADMIN_SNAPSHOT_SCALARS(OWN_SCALAR)
+#undef TURN_SCALAR
+#undef RELAY_SCALAR
+#undef OWN_SCALAR
 }
 
 /* Cumulative buckets, as the format requires; the counters are not. */
@@ -170,9 +169,6 @@ static void relay_ports(struct out *o, const struct admin_snapshot *s)
 {
     const char *name = "blindrelay_relay_ports_held";
 
-    single(o, "blindrelay_relay_ports_range", "gauge",
-           "Ports in relay-ports: the allocations one relay address can hold at once.",
-           s->relay_ports_range);
     family(o, name, "gauge",
            "Relay ports held now (allocations and EVEN-PORT reservations), per address family; "
            "at blindrelay_relay_ports_range new allocations fail with 508.");
@@ -192,15 +188,10 @@ static void admin_conns(struct out *o, const struct admin_snapshot *s)
         (unsigned long long)s->admin_closed[0], name, (unsigned long long)s->admin_closed[1]);
 }
 
-static void process(struct out *o, const struct admin_process *p, unsigned workers,
-                    uint64_t draining)
+static void process(struct out *o, const struct admin_process *p)
 {
     family(o, "blindrelay_build_info", "gauge", "Version and commit of this build; always 1.");
     put(o, "blindrelay_build_info{version=\"%s\",commit=\"%s\"} 1\n", BR_VERSION, BR_COMMIT);
-    single(o, "blindrelay_workers", "gauge", "Worker threads relaying traffic.", workers);
-    single(o, "blindrelay_draining", "gauge",
-           "1 while draining (SIGUSR1, or SIGTERM with drain-timeout): no new allocations.",
-           draining);
     single(o, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
            p->resident_bytes);
     single(o, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.",
@@ -223,14 +214,13 @@ int admin_metrics_render(char *buf, size_t len, const struct admin_snapshot *sna
         return -ENOSPC;
     }
     buf[0] = '\0';
-    turn_scalars(&o, &snap->turn);
+    scalars(&o, snap);
     lifetime_histogram(&o, &snap->turn);
     errors(&o, &snap->turn);
     traffic(&o, &snap->turn);
-    relay_scalars(&o, &snap->relay);
     connections(&o, &snap->relay);
     relay_ports(&o, snap);
     admin_conns(&o, snap);
-    process(&o, proc, snap->workers, snap->draining);
+    process(&o, proc);
     return o.full ? -ENOSPC : (int)o.len;
 }
