@@ -512,3 +512,55 @@ Test(metrics, every_family_is_documented)
     cr_assert_eq(rows, printed, "docs/operations.md has %u metrics rows for %u families", rows,
                  printed);
 }
+
+/* Whether a line of doc names both `label` and `value` (in backquotes). */
+static bool documented(const char *doc, const char *label, const char *value)
+{
+    char l[48], v[80];
+
+    snprintf(l, sizeof(l), "`%s`", label);
+    snprintf(v, sizeof(v), "`%s`", value);
+    for (const char *p = doc; (p = strstr(p, l)); p++) {
+        const char *start = p, *end = strchr(p, '\n');
+
+        while (start > doc && start[-1] != '\n') {
+            start--;
+        }
+        if (memmem(start, end ? (size_t)(end - start) : strlen(start), v, strlen(v))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Every label value printed (the build's version and commit aside) is
+ * named on a line of docs/operations.md's Metrics section that names its
+ * label: the label table, or the row of the family. */
+Test(metrics, every_label_value_is_documented)
+{
+    struct admin_snapshot s = every_word_set();
+    char *docs = read_docs(), *section = strstr(docs, "\n## Metrics\n"), *end;
+    unsigned values = 0;
+
+    cr_assert(section, "docs/operations.md has no Metrics section");
+    end = strstr(section + 1, "\n## ");
+    if (end) {
+        *end = '\0';
+    }
+    render(&s);
+    for (const char *p = text; (p = strchr(p, '{')); p++) {
+        char label[32], value[64];
+        int n = 0;
+
+        while (sscanf(p + 1, "%31[a-z_]=\"%63[^\"]\"%n", label, value, &n) == 2) {
+            p += n + 1; /* to the ',' or '}' after the value */
+            if (strcmp(label, "version") == 0 || strcmp(label, "commit") == 0) {
+                continue;
+            }
+            cr_assert(documented(section, label, value),
+                      "label %s=\"%s\" is not in docs/operations.md", label, value);
+            values++;
+        }
+    }
+    cr_assert_gt(values, 30);
+}
