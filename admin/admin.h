@@ -12,17 +12,41 @@
 #include "turn/addr.h"
 #include "turn/stats.h"
 
+/* The daemon's own figures in a snapshot, declared as the stats structs are
+ * (see turn/stats.h): SCALARS X(field, metric name, type, help) are printed
+ * by admin/metrics.c with no per-figure code, ARRAYS X(field, dimensions)
+ * by hand with their labels. */
+#define ADMIN_SNAPSHOT_SCALARS(X)                                                                  \
+    X(relay_ports_range, "blindrelay_relay_ports_range", "gauge",                                  \
+      "Ports in relay-ports: the allocations one relay address can hold at once.")                 \
+    X(workers, "blindrelay_workers", "gauge", "Worker threads relaying traffic.")                  \
+    X(draining, "blindrelay_draining", "gauge",                                                    \
+      "1 while draining (SIGUSR1, or SIGTERM with drain-timeout): no new allocations.")
+
+#define ADMIN_SNAPSHOT_ARRAYS(X)                                                                   \
+    X(relay_ports_held, [2]) /* IPv4, IPv6 */                                                      \
+    X(admin_closed, [2])     /* connections closed to make room, past a deadline; by admin/ */
+
+#define ADMIN_SNAPSHOT_WORDS                                                                       \
+    (0 ADMIN_SNAPSHOT_SCALARS(TURN_STATS_SCALAR_WORDS)                                             \
+         ADMIN_SNAPSHOT_ARRAYS(TURN_STATS_ARRAY_WORDS))
+
 /* Aggregates at one instant, summed over workers. */
 struct admin_snapshot {
     struct turn_stats turn;
     struct relay_stats relay;
-    unsigned workers;
-    uint64_t draining;            /* 1 while draining, else 0 */
-    uint64_t relay_ports_range;   /* ports in relay-ports */
-    uint64_t relay_ports_held[2]; /* IPv4, IPv6 */
-    uint64_t admin_closed[2];     /* admin connections closed to make room, past a deadline;
-                                     filled by admin/ itself */
+    ADMIN_SNAPSHOT_SCALARS(TURN_STATS_SCALAR_FIELD)
+    ADMIN_SNAPSHOT_ARRAYS(TURN_STATS_ARRAY_FIELD)
+    uint64_t pad[TURN_STATS_PAD(ADMIN_SNAPSHOT_WORDS)];
 };
+
+/* tests/admin/test_metrics.c sets every listed word and finds each printed. */
+_Static_assert(sizeof(struct admin_snapshot) ==
+                   sizeof(struct turn_stats) + sizeof(struct relay_stats) +
+                       sizeof(uint64_t) *
+                           (ADMIN_SNAPSHOT_WORDS + TURN_STATS_PAD(ADMIN_SNAPSHOT_WORDS)),
+               "struct admin_snapshot must hold the stats structs and listed uint64_t words "
+               "only: declare its fields in ADMIN_SNAPSHOT_SCALARS or ADMIN_SNAPSHOT_ARRAYS");
 
 /* How the endpoint reads the daemon. Both callbacks run on the admin
  * thread and must be thread-safe. */

@@ -69,22 +69,20 @@ static void single(struct out *o, const char *name, const char *type, const char
     put(o, "%s %llu\n", name, (unsigned long long)value);
 }
 
-static void allocations(struct out *o, const struct turn_stats *t)
+/* Every entry of the scalar lists (turn/stats.h, relay/relay_stats.h,
+ * admin/admin.h), in their order: a figure added to one of them is printed
+ * with no code here. */
+static void scalars(struct out *o, const struct admin_snapshot *s)
 {
-    single(o, "blindrelay_allocations_active", "gauge", "Allocations that exist now.",
-           t->allocations_active);
-    single(o, "blindrelay_allocations_created_total", "counter",
-           "Allocations created (successful Allocate requests).", t->allocations_created);
-    single(o, "blindrelay_permissions_active", "gauge",
-           "Permissions that exist now, over all allocations (refreshed every second).",
-           t->permissions_active);
-    single(o, "blindrelay_permissions_created_total", "counter",
-           "Permissions installed by CreatePermission.", t->permissions_created);
-    single(o, "blindrelay_channels_active", "gauge",
-           "Channel bindings that exist now, over all allocations (refreshed every second).",
-           t->channels_active);
-    single(o, "blindrelay_channels_bound_total", "counter", "Successful ChannelBind requests.",
-           t->channels_bound);
+#define TURN_SCALAR(field, name, type, help) single(o, name, type, help, s->turn.field);
+#define RELAY_SCALAR(field, name, type, help) single(o, name, type, help, s->relay.field);
+#define OWN_SCALAR(field, name, type, help) single(o, name, type, help, s->field);
+    TURN_STATS_SCALARS(TURN_SCALAR)
+    RELAY_STATS_SCALARS(RELAY_SCALAR)
+    ADMIN_SNAPSHOT_SCALARS(OWN_SCALAR)
+#undef TURN_SCALAR
+#undef RELAY_SCALAR
+#undef OWN_SCALAR
 }
 
 /* Cumulative buckets, as the format requires; the counters are not. */
@@ -107,15 +105,12 @@ static void lifetime_histogram(struct out *o, const struct turn_stats *t)
         (unsigned long long)cumulative);
 }
 
-static void requests(struct out *o, const struct turn_stats *t)
+/* Error responses by code, and the quota refusals (486) as their own family. */
+static void errors(struct out *o, const struct turn_stats *t)
 {
     const char *name = "blindrelay_error_responses_total";
     uint64_t quota = 0;
 
-    single(o, "blindrelay_requests_total", "counter",
-           "STUN and TURN requests received (Binding included).", t->requests);
-    single(o, "blindrelay_binding_requests_total", "counter", "STUN Binding requests answered.",
-           t->binding_requests);
     family(o, name, "counter", "Error responses sent, by STUN error code (500: any other code).");
     for (unsigned i = 0; i < TURN_STATS_N_CODES; i++) {
         put(o, "%s{code=\"%u\"} %llu\n", name, (unsigned)turn_stats_error_codes[i],
@@ -126,20 +121,6 @@ static void requests(struct out *o, const struct turn_stats *t)
     }
     single(o, "blindrelay_quota_rejections_total", "counter",
            "Allocate requests refused by total-quota or user-quota (486).", quota);
-    single(o, "blindrelay_peers_refused_total", "counter",
-           "Peer addresses refused by the peer policy, in requests and in arriving data.",
-           t->peers_refused);
-    single(o, "blindrelay_peers_revoked_total", "counter",
-           "Permissions and channels ended because a changed peer policy refuses them "
-           "(SIGHUP, host addresses).",
-           t->peers_revoked);
-    single(o, "blindrelay_rate_limited_total", "counter",
-           "Unauthenticated UDP requests left unanswered by unauth-rate (reflection guard).",
-           t->rate_limited);
-    single(o, "blindrelay_auth_key_tries_total", "counter",
-           "Credentials tried on requests: each one key derivation and one MESSAGE-INTEGRITY "
-           "HMAC (at most one per auth-secret, or one for a static user, per request).",
-           t->auth_key_tries);
     family(o, "blindrelay_allocate_failures_total", "counter",
            "Allocate requests answered 508 because the server could not open a relay socket, "
            "by reason: no file descriptor, no free relay port, other.");
@@ -182,40 +163,12 @@ static void connections(struct out *o, const struct relay_stats *r)
         put(o, "blindrelay_connections_accepted_total{transport=\"%s\"} %llu\n", stream_names[i],
             (unsigned long long)r->connections_accepted[i]);
     }
-    single(o, "blindrelay_connections_active", "gauge", "TCP and TLS client connections open now.",
-           r->connections_active);
-    single(o, "blindrelay_connections_refused_total", "counter",
-           "TCP and TLS connections closed at once for max-connections or "
-           "max-connections-per-ip.",
-           r->connections_refused);
-    single(o, "blindrelay_tls_handshake_failures_total", "counter",
-           "TLS handshakes that failed or passed handshake-timeout.", r->handshake_failures);
-    single(o, "blindrelay_connections_idle_closed_total", "counter",
-           "TCP and TLS connections closed by idle-timeout.", r->idle_closed);
-    single(o, "blindrelay_connections_garbage_closed_total", "counter",
-           "TCP and TLS connections closed for a frame that is neither STUN nor ChannelData.",
-           r->stream_garbage);
-    single(o, "blindrelay_connections_oversize_closed_total", "counter",
-           "TCP and TLS connections closed for announcing a frame over max-unauth-frame before "
-           "holding an allocation.",
-           r->stream_oversize);
-    single(o, "blindrelay_accept_paused_total", "counter",
-           "Times a TCP or TLS listener stopped accepting until the next second because "
-           "accept() failed (out of file descriptors or kernel memory).",
-           r->accept_paused);
-    single(o, "blindrelay_packets_relayed_in_worker_total", "counter",
-           "Relay-to-relay packets between two allocations of one worker, handed over without "
-           "a trip through the kernel (also counted in blindrelay_packets_relayed_total).",
-           r->relayed_in_worker);
 }
 
 static void relay_ports(struct out *o, const struct admin_snapshot *s)
 {
     const char *name = "blindrelay_relay_ports_held";
 
-    single(o, "blindrelay_relay_ports_range", "gauge",
-           "Ports in relay-ports: the allocations one relay address can hold at once.",
-           s->relay_ports_range);
     family(o, name, "gauge",
            "Relay ports held now (allocations and EVEN-PORT reservations), per address family; "
            "at blindrelay_relay_ports_range new allocations fail with 508.");
@@ -235,15 +188,10 @@ static void admin_conns(struct out *o, const struct admin_snapshot *s)
         (unsigned long long)s->admin_closed[0], name, (unsigned long long)s->admin_closed[1]);
 }
 
-static void process(struct out *o, const struct admin_process *p, unsigned workers,
-                    uint64_t draining)
+static void process(struct out *o, const struct admin_process *p)
 {
     family(o, "blindrelay_build_info", "gauge", "Version and commit of this build; always 1.");
     put(o, "blindrelay_build_info{version=\"%s\",commit=\"%s\"} 1\n", BR_VERSION, BR_COMMIT);
-    single(o, "blindrelay_workers", "gauge", "Worker threads relaying traffic.", workers);
-    single(o, "blindrelay_draining", "gauge",
-           "1 while draining (SIGUSR1, or SIGTERM with drain-timeout): no new allocations.",
-           draining);
     single(o, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
            p->resident_bytes);
     single(o, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.",
@@ -266,13 +214,13 @@ int admin_metrics_render(char *buf, size_t len, const struct admin_snapshot *sna
         return -ENOSPC;
     }
     buf[0] = '\0';
-    allocations(&o, &snap->turn);
+    scalars(&o, snap);
     lifetime_histogram(&o, &snap->turn);
-    requests(&o, &snap->turn);
+    errors(&o, &snap->turn);
     traffic(&o, &snap->turn);
     connections(&o, &snap->relay);
     relay_ports(&o, snap);
     admin_conns(&o, snap);
-    process(&o, proc, snap->workers, snap->draining);
+    process(&o, proc);
     return o.full ? -ENOSPC : (int)o.len;
 }

@@ -44,27 +44,75 @@ extern const uint32_t turn_stats_lifetime_bounds[TURN_STATS_N_LIFETIME - 1];
 #define TURN_STATS_N_CODES 14
 extern const uint16_t turn_stats_error_codes[TURN_STATS_N_CODES];
 
+/* Every field of a stats struct (this one and relay/relay_stats.h's) is
+ * declared through an X-macro list, which fixes its type to uint64_t:
+ * relay/worker.c sums the workers' structs as arrays of uint64_t words.
+ *
+ * SCALARS: X(field, metric name, type, help), one unlabelled sample each.
+ * admin/metrics.c prints every entry, in this order, with no per-counter
+ * code; a new one needs a row in docs/operations.md (a unit test checks).
+ * ARRAYS: X(field, dimensions), printed by hand in admin/metrics.c with
+ * their label tables (the histogram's sum, with no dimension, too). */
+#define TURN_STATS_SCALARS(X)                                                                      \
+    X(allocations_active, "blindrelay_allocations_active", "gauge", "Allocations that exist now.") \
+    X(allocations_created, "blindrelay_allocations_created_total", "counter",                      \
+      "Allocations created (successful Allocate requests).")                                       \
+    X(permissions_active, "blindrelay_permissions_active", "gauge",                                \
+      "Permissions that exist now, over all allocations (refreshed every second).")                \
+    X(permissions_created, "blindrelay_permissions_created_total", "counter",                      \
+      "Permissions installed by CreatePermission.")                                                \
+    X(channels_active, "blindrelay_channels_active", "gauge",                                      \
+      "Channel bindings that exist now, over all allocations (refreshed every second).")           \
+    X(channels_bound, "blindrelay_channels_bound_total", "counter",                                \
+      "Successful ChannelBind requests.")                                                          \
+    X(requests, "blindrelay_requests_total", "counter",                                            \
+      "STUN and TURN requests received (Binding included).")                                       \
+    X(binding_requests, "blindrelay_binding_requests_total", "counter",                            \
+      "STUN Binding requests answered.")                                                           \
+    X(peers_refused, "blindrelay_peers_refused_total", "counter",                                  \
+      "Peer addresses refused by the peer policy, in requests and in arriving data.")              \
+    X(peers_revoked, "blindrelay_peers_revoked_total", "counter",                                  \
+      "Permissions and channels ended because a changed peer policy refuses them "                 \
+      "(SIGHUP, host addresses).")                                                                 \
+    X(rate_limited, "blindrelay_rate_limited_total", "counter",                                    \
+      "Unauthenticated UDP requests left unanswered by unauth-rate (reflection guard).")           \
+    X(auth_key_tries, "blindrelay_auth_key_tries_total", "counter",                                \
+      "Credentials tried on requests: each one key derivation and one MESSAGE-INTEGRITY "          \
+      "HMAC (at most one per auth-secret, or one for a static user, per request).")
+
+#define TURN_STATS_ARRAYS(X)                                                                       \
+    X(errors, [TURN_STATS_N_CODES])                                                                \
+    X(packets, [TURN_DIR_COUNT][TURN_STATS_TRANSPORTS])                                            \
+    X(bytes, [TURN_DIR_COUNT][TURN_STATS_TRANSPORTS])                                              \
+    X(dropped, [TURN_DROP_COUNT])                                                                  \
+    X(lifetime_buckets, [TURN_STATS_N_LIFETIME]) /* not cumulative */                              \
+    X(lifetime_sum, /* seconds */)                                                                 \
+    X(allocate_failures, [TURN_ALLOC_FAIL_COUNT])
+
+/* Helpers for the lists above (used by relay/relay_stats.h too). */
+#define TURN_STATS_SCALAR_FIELD(field, name, type, help) uint64_t field;
+#define TURN_STATS_ARRAY_FIELD(field, dims) uint64_t field dims;
+#define TURN_STATS_SCALAR_WORDS(field, name, type, help) +1
+#define TURN_STATS_ARRAY_WORDS(field, dims) +sizeof(uint64_t dims) / sizeof(uint64_t)
+/* Explicit padding up to the 64-byte line, 1 to 8 words, so that the
+ * compiler adds none: the struct's size then tells whether anything but the
+ * listed words entered it. The padding words stay 0 and sum to 0. */
+#define TURN_STATS_PAD(words) (8 - (words) % 8)
+
+/* Words of the listed fields (the padding excluded). */
+#define TURN_STATS_WORDS                                                                           \
+    (0 TURN_STATS_SCALARS(TURN_STATS_SCALAR_WORDS) TURN_STATS_ARRAYS(TURN_STATS_ARRAY_WORDS))
+
 struct turn_stats {
-    uint64_t allocations_created;
-    uint64_t allocations_active;
-    uint64_t permissions_created;
-    uint64_t channels_bound;
-    uint64_t peers_revoked;      /* permissions and channels ended by a changed peer policy */
-    uint64_t permissions_active; /* gauges, refreshed by turn_server_tick */
-    uint64_t channels_active;
-    uint64_t binding_requests;
-    uint64_t requests;
-    uint64_t peers_refused;  /* by the peer policy, in requests and in data */
-    uint64_t rate_limited;   /* unauthenticated requests left unanswered (unauth-rate) */
-    uint64_t auth_key_tries; /* credentials tried: one key derivation and HMAC each */
-    uint64_t errors[TURN_STATS_N_CODES];
-    uint64_t packets[TURN_DIR_COUNT][TURN_STATS_TRANSPORTS];
-    uint64_t bytes[TURN_DIR_COUNT][TURN_STATS_TRANSPORTS];
-    uint64_t dropped[TURN_DROP_COUNT];
-    uint64_t lifetime_buckets[TURN_STATS_N_LIFETIME]; /* not cumulative */
-    uint64_t lifetime_sum;                            /* seconds */
-    uint64_t allocate_failures[TURN_ALLOC_FAIL_COUNT];
+    TURN_STATS_SCALARS(TURN_STATS_SCALAR_FIELD)
+    TURN_STATS_ARRAYS(TURN_STATS_ARRAY_FIELD)
+    uint64_t pad[TURN_STATS_PAD(TURN_STATS_WORDS)];
 } __attribute__((aligned(64)));
+
+_Static_assert(sizeof(struct turn_stats) ==
+                   sizeof(uint64_t) * (TURN_STATS_WORDS + TURN_STATS_PAD(TURN_STATS_WORDS)),
+               "struct turn_stats must be uint64_t words only (summed as an array): declare its "
+               "fields in TURN_STATS_SCALARS or TURN_STATS_ARRAYS");
 
 /* Counts one error response with this code. */
 void turn_stats_error(struct turn_stats *stats, int code);

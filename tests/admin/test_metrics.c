@@ -1,10 +1,13 @@
 /* Tests for admin/metrics.c: the Prometheus text exposition (format 0.0.4)
  * of a synthetic snapshot: exact lines, cumulative histogram buckets, the
- * grammar of every line, label names and values from fixed sets only, and
- * the size bound. */
+ * grammar of every line, label names and values from fixed sets only, the
+ * size bound; every word of every stats struct printed, and every family
+ * documented in docs/operations.md. */
 #include <errno.h>
 #include <regex.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -132,6 +135,8 @@ Test(metrics, exact_lines)
     has_line("blindrelay_workers 4");
     has_line("blindrelay_build_info{version=\"" BR_VERSION "\",commit=\"" BR_COMMIT "\"} 1");
     has_line("process_resident_memory_bytes 4096000");
+    has_line("process_virtual_memory_bytes 8192000");
+    has_line("process_max_fds 1024");
     has_line("process_open_fds 17");
     has_line("process_cpu_seconds_total 1.50");
     has_line("process_start_time_seconds 1700000000.25");
@@ -343,4 +348,219 @@ Test(metrics, process_figures)
     cr_assert_geq(p.virtual_bytes, p.resident_bytes);
     cr_assert_geq(p.open_fds, 3);
     cr_assert_gt(start, 1.5e9);
+}
+
+/* Every field of the snapshot, from the same lists that declare the structs
+ * (their _Static_asserts keep any other field out): name, offset, words. */
+struct field {
+    const char *name;
+    size_t offset, words;
+};
+
+#define FIELD_ROW(path, ...)                                                                       \
+    {#path, offsetof(struct admin_snapshot, path),                                                 \
+     sizeof(((struct admin_snapshot *)0)->path) / sizeof(uint64_t)},
+#define TURN_ROW(field, ...) FIELD_ROW(turn.field)
+#define RELAY_ROW(field, ...) FIELD_ROW(relay.field)
+#define OWN_ROW(field, ...) FIELD_ROW(field)
+/* clang-format off */
+static const struct field fields[] = {
+    TURN_STATS_SCALARS(TURN_ROW)
+    TURN_STATS_ARRAYS(TURN_ROW)
+    RELAY_STATS_SCALARS(RELAY_ROW)
+    RELAY_STATS_ARRAYS(RELAY_ROW)
+    ADMIN_SNAPSHOT_SCALARS(OWN_ROW)
+    ADMIN_SNAPSHOT_ARRAYS(OWN_ROW)
+};
+/* clang-format on */
+#define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
+
+static uint64_t *word(struct admin_snapshot *s, const struct field *f, size_t i)
+{
+    return (uint64_t *)((char *)s + f->offset) + i;
+}
+
+/* A distinct value per word, none the sum of others. */
+static struct admin_snapshot every_word_set(void)
+{
+    struct admin_snapshot s;
+    uint64_t k = 0;
+
+    memset(&s, 0, sizeof(s));
+    for (size_t f = 0; f < N_FIELDS; f++) {
+        for (size_t i = 0; i < fields[f].words; i++) {
+            *word(&s, &fields[f], i) = 1000003 + 7 * k++;
+        }
+    }
+    return s;
+}
+
+/* No counter can be added and forgotten: each word of each stats struct
+ * (struct turn_stats, struct relay_stats and the snapshot's own) appears as
+ * a sample value, and changing it changes the output. The histogram's
+ * buckets are printed cumulative, so they show by the change alone. */
+Test(metrics, every_stats_word_is_printed)
+{
+    static char base[ADMIN_METRICS_MAX + 1];
+    struct admin_snapshot s = every_word_set();
+    size_t total = 0;
+
+    render(&s);
+    memcpy(base, out, strlen(out) + 1);
+    for (size_t f = 0; f < N_FIELDS; f++) {
+        bool cumulative = strcmp(fields[f].name, "turn.lifetime_buckets") == 0;
+        for (size_t i = 0; i < fields[f].words; i++) {
+            uint64_t *w = word(&s, &fields[f], i), v = *w;
+            char want[32];
+
+            snprintf(want, sizeof(want), " %llu\n", (unsigned long long)v);
+            cr_assert(cumulative || strstr(base, want), "%s[%zu] (value %llu) is not printed",
+                      fields[f].name, i, (unsigned long long)v);
+            *w = v + 1;
+            render(&s);
+            cr_assert_str_neq(out, base, "%s[%zu] does not reach /metrics", fields[f].name, i);
+            *w = v;
+            total++;
+        }
+    }
+    cr_assert_eq(total, TURN_STATS_WORDS + RELAY_STATS_WORDS + ADMIN_SNAPSHOT_WORDS);
+}
+
+/* Each entry of a scalar list is one family: its HELP, TYPE and sample. */
+struct scalar {
+    const char *name, *type, *help;
+    size_t offset;
+};
+
+#define SCALAR_ROW(path, name, type, help)                                                         \
+    {name, type, help, offsetof(struct admin_snapshot, path)},
+#define TURN_SCALAR(field, name, type, help) SCALAR_ROW(turn.field, name, type, help)
+#define RELAY_SCALAR(field, name, type, help) SCALAR_ROW(relay.field, name, type, help)
+#define OWN_SCALAR(field, name, type, help) SCALAR_ROW(field, name, type, help)
+/* clang-format off */
+static const struct scalar scalars[] = {
+    TURN_STATS_SCALARS(TURN_SCALAR)
+    RELAY_STATS_SCALARS(RELAY_SCALAR)
+    ADMIN_SNAPSHOT_SCALARS(OWN_SCALAR)
+};
+/* clang-format on */
+
+Test(metrics, scalar_lists_print_help_type_and_value)
+{
+    struct admin_snapshot s = every_word_set();
+    char line[512];
+
+    render(&s);
+    for (size_t i = 0; i < sizeof(scalars) / sizeof(scalars[0]); i++) {
+        const struct scalar *c = &scalars[i];
+        uint64_t v;
+
+        memcpy(&v, (char *)&s + c->offset, sizeof(v));
+        snprintf(line, sizeof(line), "# HELP %s %s", c->name, c->help);
+        has_line(line);
+        snprintf(line, sizeof(line), "# TYPE %s %s", c->name, c->type);
+        has_line(line);
+        snprintf(line, sizeof(line), "%s %llu", c->name, (unsigned long long)v);
+        has_line(line);
+    }
+}
+
+static char *read_docs(void)
+{
+    FILE *f = fopen(BR_SOURCE_DIR "/docs/operations.md", "r");
+    static char docs[256 * 1024];
+    size_t n;
+
+    cr_assert(f, "cannot open %s", BR_SOURCE_DIR "/docs/operations.md");
+    n = fread(docs, 1, sizeof(docs) - 1, f);
+    cr_assert(feof(f), "docs/operations.md is larger than the test's buffer");
+    fclose(f);
+    docs[n] = '\0';
+    return docs;
+}
+
+/* docs/operations.md's metrics tables and the output name the same
+ * families with the same types: a row "| `name` | type | ..." for each
+ * "# TYPE name type" printed, and nothing printed that has no row. */
+Test(metrics, every_family_is_documented)
+{
+    struct admin_snapshot s = every_word_set();
+    const char *docs = read_docs(), *p;
+    char name[128], type[16], want[192];
+    unsigned printed = 0, rows = 0;
+
+    render(&s);
+    for (p = text; (p = strstr(p, "\n# TYPE ")); p++) {
+        cr_assert_eq(sscanf(p, "\n# TYPE %127s %15s", name, type), 2);
+        snprintf(want, sizeof(want), "\n| `%s` | %s |", name, type);
+        cr_assert(strstr(docs, want), "%s (%s) has no row in docs/operations.md", name, type);
+        printed++;
+    }
+    for (p = docs; (p = strstr(p, "\n| `")); p++) {
+        int end = 0;
+
+        sscanf(p, "\n| `%127[a-z_:]` | %15[a-z] |%n", name, type, &end);
+        if (end == 0 || (strcmp(type, "counter") != 0 && strcmp(type, "gauge") != 0 &&
+                         strcmp(type, "histogram") != 0)) {
+            continue; /* not a metrics row */
+        }
+        snprintf(want, sizeof(want), "\n# TYPE %s %s\n", name, type);
+        cr_assert(strstr(text, want), "docs/operations.md documents %s (%s), not printed", name,
+                  type);
+        rows++;
+    }
+    cr_assert_eq(rows, printed, "docs/operations.md has %u metrics rows for %u families", rows,
+                 printed);
+}
+
+/* Whether a line of doc names both `label` and `value` (in backquotes). */
+static bool documented(const char *doc, const char *label, const char *value)
+{
+    char l[48], v[80];
+
+    snprintf(l, sizeof(l), "`%s`", label);
+    snprintf(v, sizeof(v), "`%s`", value);
+    for (const char *p = doc; (p = strstr(p, l)); p++) {
+        const char *start = p, *end = strchr(p, '\n');
+
+        while (start > doc && start[-1] != '\n') {
+            start--;
+        }
+        if (memmem(start, end ? (size_t)(end - start) : strlen(start), v, strlen(v))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Every label value printed (the build's version and commit aside) is
+ * named on a line of docs/operations.md's Metrics section that names its
+ * label: the label table, or the row of the family. */
+Test(metrics, every_label_value_is_documented)
+{
+    struct admin_snapshot s = every_word_set();
+    char *docs = read_docs(), *section = strstr(docs, "\n## Metrics\n"), *end;
+    unsigned values = 0;
+
+    cr_assert(section, "docs/operations.md has no Metrics section");
+    end = strstr(section + 1, "\n## ");
+    if (end) {
+        *end = '\0';
+    }
+    render(&s);
+    for (const char *p = text; (p = strchr(p, '{')); p++) {
+        char label[32], value[64];
+        int n = 0;
+
+        while (sscanf(p + 1, "%31[a-z_]=\"%63[^\"]\"%n", label, value, &n) == 2) {
+            p += n + 1; /* to the ',' or '}' after the value */
+            if (strcmp(label, "version") == 0 || strcmp(label, "commit") == 0) {
+                continue;
+            }
+            cr_assert(documented(section, label, value),
+                      "label %s=\"%s\" is not in docs/operations.md", label, value);
+            values++;
+        }
+    }
+    cr_assert_gt(values, 30);
 }
