@@ -158,26 +158,30 @@ Test(relay_ports, every_port_held_counts_65536)
     cr_assert_eq(relay_ports_count(ports, AF_INET6), 32768);
 }
 
-/* Workers mark and free ports at once, neighbours in the same word: a
- * plain read-modify-write would lose bits. Thread t owns the ports with
- * p % THREADS == t and flips them ROUNDS times, ending held. */
+/* Workers mark and free ports at once, neighbours in one word: a plain
+ * read-modify-write would lose bits. Each thread flips its own ports of
+ * word 0 and checks right after each flip that its bit says what it just
+ * wrote: only another thread's stale write could change it. */
 #define THREADS 4
-#define ROUNDS 20
+#define ROUNDS 1000000
 
 static union turn_addr flip_base; /* parsed before the threads start */
+static pthread_barrier_t start;
 
 static void *flipper(void *arg)
 {
     unsigned t = (unsigned)(uintptr_t)arg;
+    uintptr_t lost = 0;
 
+    pthread_barrier_wait(&start); /* all at once */
     for (unsigned r = 0; r < ROUNDS; r++) {
-        for (unsigned p = t; p < 65536; p += THREADS) {
-            union turn_addr a = flip_base;
-            turn_addr_set_port(&a, (uint16_t)p);
-            relay_ports_mark(ports, &a, r % 2 == 0 || r == ROUNDS - 1);
-        }
+        union turn_addr a = flip_base;
+        bool held = r % 2 == 0;
+        turn_addr_set_port(&a, (uint16_t)(t + THREADS * (r / 2 % (64 / THREADS))));
+        relay_ports_mark(ports, &a, held);
+        lost += relay_ports_held(ports, &a) != held;
     }
-    return NULL;
+    return (void *)lost;
 }
 
 Test(relay_ports, concurrent_marks_of_one_word_lose_no_bit)
@@ -185,11 +189,16 @@ Test(relay_ports, concurrent_marks_of_one_word_lose_no_bit)
     pthread_t th[THREADS];
 
     flip_base = V4(0);
+    cr_assert_eq(pthread_barrier_init(&start, NULL, THREADS), 0);
     for (unsigned t = 0; t < THREADS; t++) {
         cr_assert_eq(pthread_create(&th[t], NULL, flipper, (void *)(uintptr_t)t), 0);
     }
     for (unsigned t = 0; t < THREADS; t++) {
-        pthread_join(th[t], NULL);
+        void *lost;
+        pthread_join(th[t], &lost);
+        cr_assert_eq((uintptr_t)lost, 0, "thread %u: %zu flips undone by another thread", t,
+                     (size_t)(uintptr_t)lost);
     }
-    cr_assert_eq(relay_ports_count(ports, AF_INET), 65536);
+    pthread_barrier_destroy(&start);
+    cr_assert_eq(relay_ports_count(ports, AF_INET), 0, "every thread ended clearing");
 }
