@@ -17,6 +17,10 @@
 #include "relay/worker.h"
 #include "turn/stun_msg.h"
 
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#endif
+
 #define T0 1700000000u
 #define REALM "example.org"
 
@@ -297,14 +301,26 @@ Test(rules, reload_keeps_the_nonce_key)
     rules_free(&fresh);
 }
 
-Test(rules, free_is_idempotent)
+/* Build, reload, free: nothing is left behind, failed builds included.
+ * (Criterion passes a test whatever LeakSanitizer reports at exit, so the
+ * check is asked for here.) */
+Test(rules, free_is_idempotent_and_nothing_leaks)
 {
-    LOAD("--realm", REALM);
+    LOAD("--realm", REALM, "--auth-secret", "s", "--user", "a:b", "--deny-peer", "8.8.8.0/24");
     cr_assert_eq(rules_build(&rules, &cfg, &cfg, &env, NULL, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(rules_build(&rules2, &cfg, &cfg, &env, &rules, err, sizeof(err)), 0, "%s", err);
+    push(&cfg.allow_peer, "bad");
+    struct rules failed = {0};
+    cr_assert_lt(rules_build(&failed, &cfg, &cfg, &env, &rules2, err, sizeof(err)), 0);
     rules_free(&rules);
     cr_assert_null(rules.auth);
     cr_assert_null(rules.policy);
     rules_free(&rules);
+    rules_free(&rules2);
+    br_config_release(&cfg);
+#ifdef __SANITIZE_ADDRESS__
+    cr_assert_eq(__lsan_do_recoverable_leak_check(), 0, "memory leaked (report above)");
+#endif
 }
 
 Test(rules, settings_map_onto_the_turn_server_limits)
