@@ -6,7 +6,6 @@
 #include "bench_client.h"
 
 #include <errno.h>
-#include <string.h>
 
 #define BC_RTO_NS 200000000u
 #define BC_MAX_SENDS 6
