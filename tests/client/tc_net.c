@@ -134,7 +134,7 @@ static int tc_await(struct tc_sock *s, const uint8_t *tid, struct tc_resp *resp,
     for (;;) {
         union turn_addr from;
         uint64_t now = tc_now_ms();
-        int n;
+        int n, r;
 
         if (now >= until) {
             return 0;
@@ -147,9 +147,9 @@ static int tc_await(struct tc_sock *s, const uint8_t *tid, struct tc_resp *resp,
         if (n <= 0) {
             return n;
         }
-        n = tcl_resp_parse(&resp->msg, resp->buf, (size_t)n, tid, &resp->code);
-        if (n != -ENOMSG) {
-            return n == 0 ? 1 : n;
+        r = tcl_resp_parse(&resp->msg, resp->buf, (size_t)n, tid, &resp->code);
+        if (r != -ENOMSG) {
+            return r == 0 ? 1 : r; /* anything else is not ours: keep waiting */
         }
     }
 }
