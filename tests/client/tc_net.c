@@ -149,7 +149,7 @@ static int tc_await(struct tc_sock *s, const uint8_t *tid, struct tc_resp *resp,
         }
         r = tcl_resp_parse(&resp->msg, resp->buf, (size_t)n, tid, &resp->code);
         if (r != -ENOMSG) {
-            return r == 0 ? 1 : r; /* anything else is not ours: keep waiting */
+            return r == 0 ? 1 : r;
         }
     }
 }
