@@ -16,7 +16,7 @@ set -eu
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BR_BUILD_DIR:-$SRC/build}
 PORT=${BR_PORT:-3478}
-PACKAGES="build-essential cmake pkg-config libevent-dev libssl-dev libmicrohttpd-dev libsrtp2-dev openssl"
+PACKAGES="build-essential cmake pkg-config libevent-dev libssl-dev libmicrohttpd-dev openssl"
 
 missing=""
 for p in $PACKAGES; do
@@ -31,7 +31,7 @@ if [ -n "$missing" ] && [ "${BR_SKIP_APT:-0}" != 1 ]; then
 fi
 
 # The daemon only: the test suite (and its criterion dependency) is for
-# tests/run.sh.
+# tests/run.sh, blindrelay-bench (and its libsrtp2) for -DBR_BENCH=ON.
 cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DBR_TESTS=OFF >/dev/null
 cmake --build "$BUILD" --target blindrelay -j "$(nproc 2>/dev/null || echo 2)"
 

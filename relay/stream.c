@@ -17,6 +17,7 @@
 
 #include "conn_limit.h"
 #include "tls.h"
+#include "turn/frame.h"
 
 #define LISTEN_BACKLOG 1024
 
@@ -85,22 +86,6 @@ void stream_send(struct stream_conn *c, const uint8_t *data, size_t len)
     evbuffer_add(out, data, len);
 }
 
-/* Length of the frame at the head of the stream from its first 4 bytes,
- * or -1 when it is neither STUN nor ChannelData. */
-static long frame_length(const uint8_t hdr[4], bool rfc5766)
-{
-    size_t body = (size_t)hdr[2] << 8 | hdr[3];
-
-    switch (stun_classify(hdr, 4, rfc5766)) {
-    case STUN_PKT_STUN:
-        return (body & 3) ? -1 : (long)(STUN_HEADER_LEN + body);
-    case STUN_PKT_CHANNEL_DATA:
-        return (long)(TURN_CHANNEL_HEADER_LEN + ((body + 3) & ~(size_t)3));
-    default:
-        return -1;
-    }
-}
-
 /* Handles one whole frame. Returns false when the connection must close:
  * a client that sends requests but does not read the answers would
  * otherwise grow its output queue without bound. */
@@ -135,33 +120,33 @@ static void read_cb(struct bufferevent *bev, void *arg)
     struct stream_conn *c = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
     bool rfc5766 = c->worker->settings.rfc5766_channels;
-    uint8_t hdr[4];
+    uint8_t hdr[TURN_FRAME_HEADER_LEN];
+    size_t len;
 
     while (evbuffer_get_length(in) >= sizeof(hdr)) {
         evbuffer_copyout(in, hdr, sizeof(hdr));
-        long len = frame_length(hdr, rfc5766);
-        if (len < 0) {
+        if (turn_frame_len(hdr, sizeof(hdr), rfc5766, &len) != 0) {
             /* the stream has lost its framing: nothing after this can be trusted */
             c->worker->stats.stream_garbage++;
             turn_server_stats(c->worker->turn)->dropped[TURN_DROP_MALFORMED]++;
             stream_close(c);
             return;
         }
-        if (!c->allocated && (size_t)len > c->worker->settings.max_unauth_frame) {
+        if (!c->allocated && len > c->worker->settings.max_unauth_frame) {
             /* until it holds an allocation a client has no use for large
              * frames, and waiting for one would pin its bytes here */
             c->worker->stats.stream_oversize++;
             stream_close(c);
             return;
         }
-        if (evbuffer_get_length(in) < (size_t)len) {
+        if (evbuffer_get_length(in) < len) {
             return; /* a partial frame waits for the rest */
         }
-        if (!on_frame(c, evbuffer_pullup(in, len), (size_t)len)) {
+        if (!on_frame(c, evbuffer_pullup(in, (ssize_t)len), len)) {
             stream_close(c);
             return;
         }
-        evbuffer_drain(in, (size_t)len);
+        evbuffer_drain(in, len);
     }
 }
 

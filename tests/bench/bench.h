@@ -17,9 +17,8 @@
 #define BC_MIN_SIZE 40 /* 12 RTP + 16 inner + 10 tag, rounded up */
 #define BC_MAX_SIZE 1400
 #define BC_MAX_STEPS 64
-#define BC_BATCH 64     /* datagrams per recvmmsg/sendmmsg */
-#define BC_PKT_BUF 1536 /* one datagram buffer */
-#define BC_NONCE_MAX 128
+#define BC_BATCH 64         /* datagrams per recvmmsg/sendmmsg */
+#define BC_PKT_BUF 1536     /* one datagram buffer */
 #define BC_STREAM_RX 65536  /* TCP reassembly buffer per client */
 #define BC_STREAM_TX 262144 /* TCP output queue per client */
 #define BC_CHANNEL 0x4000   /* every client binds one channel: its partner */
@@ -111,20 +110,6 @@ struct bc_seq {
 
 /* Records seq; returns false for a duplicate (not counted as unique). */
 bool bc_seq_add(struct bc_seq *s, uint32_t seq);
-
-/* --- bench_frame.c: ChannelData framing (RFC 8656 12.5), pure --- */
-
-/* Writes the 4-byte header for payload_len bytes on channel; returns the
- * frame length, padded to 4 on a stream (the padding bytes are zeroed). */
-size_t bc_frame_channel(uint8_t *frame, uint16_t channel, size_t payload_len, bool stream);
-
-enum bc_frame_kind { BC_FRAME_STUN, BC_FRAME_CHANNEL, BC_FRAME_BAD };
-
-/* Splits the next frame off a TCP byte stream: STUN (first two bits 0,
- * length from the header) or ChannelData (padded). Returns the frame length
- * (the bytes to consume), 0 if more bytes are needed, or -1 for garbage.
- * *payload_len: the ChannelData payload (at offset 4), or the STUN length. */
-long bc_frame_next(const uint8_t *buf, size_t len, enum bc_frame_kind *kind, size_t *payload_len);
 
 /* --- bench_srtp.c --- */
 

@@ -8,6 +8,8 @@
 
 #include <sys/uio.h>
 
+#include "tests/lib/turnclient.h"
+
 enum bc_op {
     BC_OP_NONE,
     BC_OP_ALLOCATE,
@@ -37,7 +39,6 @@ struct bc_client {
     enum bc_op op_done; /* the last op that ended (valid in op_done_cb) */
     int result;         /* last op: 0, a STUN error code, or -errno */
     bool allocated;
-    uint8_t nonce_len;
     uint8_t tries;
     uint8_t stale;
     uint32_t lifetime; /* granted */
@@ -51,7 +52,7 @@ struct bc_client {
     uint16_t peer_id;     /* raw forwarder: the partner's id */
     struct bc_tcp *tcp;   /* TCP only */
     struct bc_flow *flow; /* load modes only */
-    char nonce[BC_NONCE_MAX];
+    struct tcl_nonce nonce;
 };
 
 /* Callbacks of the mode running the loop. */
@@ -80,11 +81,7 @@ struct bc_ctl_stats {
 struct bc_ctx {
     const struct bc_opts *o;
     int epfd;
-    char user[128];
-    char password[256];
-    char realm[128];
-    uint8_t key[32]; /* MD5 key in the first 16 bytes */
-    bool have_key;
+    struct tcl_cred cred; /* one user for every client */
     struct bc_handlers h;
     struct bc_ctl_stats st;
     uint64_t send_drops; /* data packets the socket would not take */

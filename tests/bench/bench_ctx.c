@@ -47,7 +47,7 @@ void bc_ctx_free(struct bc_ctx *ctx)
         close(ctx->tfd);
     }
     free(ctx->rxbuf);
-    explicit_bzero(ctx->key, sizeof(ctx->key));
+    tcl_cred_clear(&ctx->cred);
 }
 
 int bc_ctx_ticker(struct bc_ctx *ctx, uint64_t period_ns)

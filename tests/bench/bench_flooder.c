@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "turn/frame.h"
 #include "turn/stun_msg.h"
 
 #define BC_FLOOD_PORT0 10000 /* below the benchmark's listening ports */
@@ -98,8 +99,9 @@ static size_t bc_flood_build(struct bc_flooder *f, uint8_t *buf, enum bc_flood_k
         return bc_flood_stun(f, buf, STUN_BINDING);
     case BC_FK_CHANNEL:
         len = 4 + (r >> 8) % 200; /* the size of an audio packet or so */
-        bc_frame_channel(buf, (uint16_t)(0x4000u + (r >> 16) % 0x1000u), len - 4, false);
         memset(buf + 4, (int)(r >> 24), len - 4);
+        turn_frame_channel(buf, (uint16_t)(0x4000u + (r >> 16) % 0x1000u), (uint16_t)(len - 4),
+                           false);
         return len;
     default:
         len = 1 + (r >> 8) % 200;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "turn/frame.h"
 #include "turn/stun_msg.h"
 
 #define BC_SETUP_MS 30000
@@ -163,7 +164,7 @@ static size_t bc_load_build(struct bc_load *l, struct bc_client *c, unsigned cou
             f[3] = (uint8_t)c->peer_id;
             flen = BC_RAW_HDR + o->size;
         } else {
-            flen = bc_frame_channel(f, BC_CHANNEL, o->size, o->tcp);
+            flen = turn_frame_channel(f, BC_CHANNEL, (uint16_t)o->size, o->tcp);
         }
         l->iov[i].iov_base = f;
         l->iov[i].iov_len = flen;

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "turn/frame.h"
 #include "turn/stun_msg.h"
 
 #define BC_EVENTS 256
@@ -107,23 +108,23 @@ static int bc_tcp_frames(struct bc_client *c, uint64_t now)
     size_t off = 0;
 
     while (c->tcp == t) {
-        enum bc_frame_kind kind;
-        size_t plen;
-        long n = bc_frame_next(t->rbuf + off, t->rlen - off, &kind, &plen);
+        uint8_t *f = t->rbuf + off;
+        size_t n;
+        int r = turn_frame_len(f, t->rlen - off, true, &n);
 
-        if (n < 0) {
+        if (r == -EBADMSG) {
             return -1;
         }
-        if (n == 0) {
+        if (r != 0 || n > t->rlen - off) {
             break;
         }
-        if (kind == BC_FRAME_STUN) {
-            bc_op_input(c, t->rbuf + off, (size_t)n, now);
+        if (stun_classify(f, n, true) == STUN_PKT_STUN) {
+            bc_op_input(c, f, n, now);
         } else if (c->ctx->h.data_cb) {
-            c->ctx->h.data_cb(c, t->rbuf + off + TURN_CHANNEL_HEADER_LEN, plen, bc_wall_ns(),
-                              c->ctx->h.arg);
+            c->ctx->h.data_cb(c, f + TURN_CHANNEL_HEADER_LEN, (size_t)f[2] << 8 | f[3],
+                              bc_wall_ns(), c->ctx->h.arg);
         }
-        off += (size_t)n;
+        off += n;
     }
     if (c->tcp == t && off > 0) {
         memmove(t->rbuf, t->rbuf + off, t->rlen - off);

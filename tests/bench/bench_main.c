@@ -7,8 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "turn/auth.h"
-
 volatile int bc_stop_signal;
 
 static void bc_on_signal(int sig)
@@ -28,16 +26,14 @@ static void bc_signals(void)
 }
 
 /* Static user, or a REST username "<expiry>:bench" and its password. */
-static void bc_credentials(struct bc_ctx *ctx, const struct bc_opts *o)
+static int bc_credentials(struct bc_ctx *ctx, const struct bc_opts *o)
 {
     if (o->secret) {
-        snprintf(ctx->user, sizeof(ctx->user), "%lld:bench",
-                 (long long)time(NULL) + (long long)o->rest_ttl);
-        turn_auth_rest_password(o->secret, ctx->user, ctx->password);
-    } else if (o->user) {
-        snprintf(ctx->user, sizeof(ctx->user), "%s", o->user);
-        snprintf(ctx->password, sizeof(ctx->password), "%s", o->password);
+        return tcl_cred_rest(&ctx->cred, o->secret, "bench",
+                             (long long)time(NULL) + (long long)o->rest_ttl, false);
     }
+    return tcl_cred_static(&ctx->cred, o->user ? o->user : "", o->password ? o->password : "",
+                           false);
 }
 
 int main(int argc, char **argv)
@@ -53,7 +49,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "blindrelay-bench: cannot initialise libsrtp2 or epoll\n");
         return 1;
     }
-    bc_credentials(&ctx, &o);
+    if (bc_credentials(&ctx, &o) != 0) {
+        fprintf(stderr, "blindrelay-bench: --user or --password too long\n");
+        bc_ctx_free(&ctx);
+        return 2;
+    }
     bc_signals();
     switch (o.mode) {
     case BC_STEADY:

@@ -1,16 +1,11 @@
 /* blindrelay-bench: control transactions of one client. Long-term
- * credentials (RFC 8489 9.2): the first request goes without, the 401
- * brings REALM and NONCE, the key is MD5(user:realm:password); a 438 (stale
- * nonce) is answered with the new nonce. RFC 8656: Allocate, Refresh,
+ * credentials (RFC 8489 9.2, built and answered by turnclient): the first
+ * request goes without, the 401 brings REALM and NONCE; a 438 (stale nonce)
+ * is answered with the new nonce. RFC 8656: Allocate, Refresh,
  * CreatePermission, ChannelBind. UDP retransmits (RFC 8489 6.2.1). */
 #include "bench_client.h"
 
 #include <errno.h>
-#include <string.h>
-#include <sys/random.h>
-
-#include "turn/auth.h"
-#include "turn/stun_msg.h"
 
 #define BC_RTO_NS 200000000u
 #define BC_MAX_SENDS 6
@@ -23,42 +18,37 @@ static const uint16_t bc_method[] = {
     [BC_OP_RELEASE] = TURN_REFRESH,
 };
 
-static void bc_build_body(struct stun_builder *b, const struct bc_client *c)
+/* The request for c->op with c->tid (the same bytes on retransmit). */
+static struct tcl_req bc_req(const struct bc_client *c)
 {
-    const struct bc_opts *o = c->ctx->o;
+    struct tcl_req r = {.tid = c->tid, .method = bc_method[c->op], .transport = -1};
 
     switch (c->op) {
-    case BC_OP_ALLOCATE: {
-        const uint8_t udp[4] = {17, 0, 0, 0};
-
-        stun_build_attr(b, STUN_ATTR_REQUESTED_TRANSPORT, udp, sizeof(udp));
-        if (o->lifetime) {
-            stun_build_u32(b, STUN_ATTR_LIFETIME, o->lifetime);
-        }
+    case BC_OP_ALLOCATE:
+        r.transport = 17;
+        r.has_lifetime = c->ctx->o->lifetime != 0;
+        r.lifetime = c->ctx->o->lifetime;
         break;
-    }
     case BC_OP_BIND:
-        stun_build_channel(b, BC_CHANNEL);
+        r.channel = BC_CHANNEL;
         /* fall through */
     case BC_OP_PERMISSION:
-        stun_build_xaddr(b, STUN_ATTR_XOR_PEER_ADDRESS, &c->peer);
+        r.peer = &c->peer;
         break;
     case BC_OP_REFRESH:
-        stun_build_u32(b, STUN_ATTR_LIFETIME, c->lifetime);
-        break;
     case BC_OP_RELEASE:
-        stun_build_u32(b, STUN_ATTR_LIFETIME, 0);
+        r.has_lifetime = true;
+        r.lifetime = c->op == BC_OP_REFRESH ? c->lifetime : 0;
         break;
     default:
         break;
     }
+    return r;
 }
 
-/* Builds the request for c->op with c->tid (the same bytes on retransmit). */
 static int bc_build(const struct bc_client *c, uint8_t *buf, size_t cap)
 {
-    const struct bc_ctx *ctx = c->ctx;
-    struct stun_builder b;
+    struct tcl_req req;
 
     if (c->op == BC_OP_REGISTER) {
         buf[0] = 1;
@@ -67,16 +57,8 @@ static int bc_build(const struct bc_client *c, uint8_t *buf, size_t cap)
         buf[3] = (uint8_t)c->id;
         return 4;
     }
-    stun_build_start(&b, buf, cap, bc_method[c->op], STUN_REQUEST, c->tid);
-    bc_build_body(&b, c);
-    if (c->nonce_len > 0 && ctx->have_key) {
-        stun_build_attr(&b, STUN_ATTR_USERNAME, ctx->user, strlen(ctx->user));
-        stun_build_attr(&b, STUN_ATTR_REALM, ctx->realm, strlen(ctx->realm));
-        stun_build_attr(&b, STUN_ATTR_NONCE, c->nonce, c->nonce_len);
-        stun_build_integrity(&b, STUN_ATTR_MESSAGE_INTEGRITY, ctx->key, 16);
-    }
-    stun_build_fingerprint(&b);
-    return stun_build_finish(&b);
+    req = bc_req(c);
+    return tcl_req_build(&req, &c->ctx->cred, &c->nonce, buf, cap);
 }
 
 static int bc_send_req(struct bc_client *c, uint64_t now)
@@ -95,7 +77,7 @@ static int bc_send_req(struct bc_client *c, uint64_t now)
 static int bc_fresh_tid(struct bc_client *c)
 {
     c->tries = 1;
-    return getrandom(c->tid, sizeof(c->tid), 0) == sizeof(c->tid) ? 0 : -EIO;
+    return tcl_random(c->tid, sizeof(c->tid));
 }
 
 int bc_op_start(struct bc_client *c, enum bc_op op, uint64_t now)
@@ -124,30 +106,6 @@ static void bc_finish(struct bc_client *c, int result)
     if (c->ctx->h.op_done_cb) {
         c->ctx->h.op_done_cb(c, c->ctx->h.arg);
     }
-}
-
-/* Takes REALM and NONCE from a 401/438; derives the key on a new realm. */
-static int bc_absorb(struct bc_client *c, const struct stun_msg *m)
-{
-    struct bc_ctx *ctx = c->ctx;
-    const struct stun_attr *realm = stun_msg_find(m, STUN_ATTR_REALM);
-    const struct stun_attr *nonce = stun_msg_find(m, STUN_ATTR_NONCE);
-
-    if (!nonce || nonce->len >= BC_NONCE_MAX || (!realm && !ctx->have_key)) {
-        return -EPROTO;
-    }
-    memcpy(c->nonce, stun_attr_value(m, nonce), nonce->len);
-    c->nonce_len = (uint8_t)nonce->len;
-    if (realm && realm->len < sizeof(ctx->realm) &&
-        (strlen(ctx->realm) != realm->len ||
-         memcmp(ctx->realm, stun_attr_value(m, realm), realm->len) != 0)) {
-        memcpy(ctx->realm, stun_attr_value(m, realm), realm->len);
-        ctx->realm[realm->len] = '\0';
-        ctx->have_key =
-            turn_auth_key(STUN_PW_MD5, (const uint8_t *)ctx->user, strlen(ctx->user), ctx->realm,
-                          ctx->password, strlen(ctx->password), ctx->key) == 16;
-    }
-    return ctx->have_key ? 0 : -EPROTO;
 }
 
 static void bc_success(struct bc_client *c, const struct stun_msg *m, uint64_t now)
@@ -180,17 +138,15 @@ static void bc_success(struct bc_client *c, const struct stun_msg *m, uint64_t n
     bc_finish(c, 0);
 }
 
-/* An error response: retry the credential dance, or end the op. */
-static void bc_failure(struct bc_client *c, const struct stun_msg *m, uint64_t now)
+/* An error response (code 0: without a valid ERROR-CODE): retry the
+ * credential dance, or end the op. */
+static void bc_failure(struct bc_client *c, const struct stun_msg *m, int code, uint64_t now)
 {
-    int code = 0;
-    const char *reason;
-    size_t rlen;
-    bool had_creds = c->nonce_len > 0 && c->ctx->have_key;
+    bool had_creds = c->nonce.len > 0 && c->ctx->cred.key_len > 0;
 
-    stun_msg_get_error(m, &code, &reason, &rlen);
-    if ((code == 401 && !had_creds) || (code == 438 && c->stale++ < 3)) {
-        if (bc_absorb(c, m) == 0 && bc_fresh_tid(c) == 0 && bc_send_req(c, now) == 0) {
+    if (tcl_cred_retry(code, had_creds) && (code != 438 || c->stale++ < 3)) {
+        if (tcl_cred_challenge(&c->ctx->cred, &c->nonce, m) == 0 && bc_fresh_tid(c) == 0 &&
+            bc_send_req(c, now) == 0) {
             return;
         }
     }
@@ -207,6 +163,7 @@ static void bc_failure(struct bc_client *c, const struct stun_msg *m, uint64_t n
 void bc_op_input(struct bc_client *c, const uint8_t *buf, size_t len, uint64_t now)
 {
     struct stun_msg m;
+    int code, r;
 
     if (c->op == BC_OP_REGISTER) {
         if (len >= 4 && buf[0] == 1 && (unsigned)(buf[2] << 8 | buf[3]) == (c->id & 0xffff)) {
@@ -214,16 +171,15 @@ void bc_op_input(struct bc_client *c, const uint8_t *buf, size_t len, uint64_t n
         }
         return;
     }
-    if (c->op == BC_OP_NONE || stun_msg_decode(&m, buf, len) != 0 ||
-        memcmp(m.tid, c->tid, sizeof(c->tid)) != 0 || m.method != bc_method[c->op] ||
-        (m.cls != STUN_SUCCESS && m.cls != STUN_ERROR)) {
+    r = c->op == BC_OP_NONE ? -ENOMSG : tcl_resp_parse(&m, buf, len, c->tid, &code);
+    if (r == -ENOMSG || m.method != bc_method[c->op]) {
         c->ctx->st.stray++;
         return;
     }
-    if (m.cls == STUN_SUCCESS) {
+    if (r == 0 && code == 0) {
         bc_success(c, &m, now);
     } else {
-        bc_failure(c, &m, now);
+        bc_failure(c, &m, code, now);
     }
 }
 

@@ -59,15 +59,6 @@ static int tc_parse_long(const char *s, long min, long max, long *out)
     return 0;
 }
 
-static int tc_copy(char *dst, size_t cap, const char *src)
-{
-    if (strlen(src) >= cap) {
-        return -EINVAL;
-    }
-    memcpy(dst, src, strlen(src) + 1);
-    return 0;
-}
-
 /* Applies one option that takes a value; returns 0 or -EINVAL. */
 static int tc_opt_value(struct tc_opts *o, const char *k, const char *v)
 {
@@ -80,9 +71,11 @@ static int tc_opt_value(struct tc_opts *o, const char *k, const char *v)
     } else if (!strcmp(k, "--peer")) {
         return turn_addr_parse(&o->peer, v, 9);
     } else if (!strcmp(k, "--user")) {
-        return tc_copy(o->user, sizeof(o->user), v);
+        o->user = v;
+        return 0;
     } else if (!strcmp(k, "--password")) {
-        return tc_copy(o->password, sizeof(o->password), v);
+        o->password = v;
+        return 0;
     } else if (!strcmp(k, "--secret")) {
         o->secret = v;
         return 0;
@@ -130,19 +123,16 @@ static bool tc_opt_flag(struct tc_opts *o, const char *k)
     return flag != NULL;
 }
 
-/* TURN REST credentials (the scheme of draft-uberti-behave-turn-rest):
- * username "<unix expiry>:<id>", password base64(HMAC-SHA1(secret, username)). */
-static int tc_mint_rest(struct tc_opts *o)
+/* Static credentials, or TURN REST ones minted from --secret with the id
+ * --user (default "br-testclient"). */
+static int tc_credentials(struct tc_opts *o)
 {
-    char id[TC_STR], pw[29];
-    long long expiry = (long long)time(NULL) + o->rest_ttl;
-
-    if (tc_copy(id, sizeof(id), o->user[0] ? o->user : "br-testclient") != 0 ||
-        snprintf(o->user, sizeof(o->user), "%lld:%s", expiry, id) >= (int)sizeof(o->user)) {
-        return -EINVAL;
+    if (o->secret) {
+        return tcl_cred_rest(&o->cred, o->secret, o->user ? o->user : "br-testclient",
+                             (long long)time(NULL) + o->rest_ttl, o->sha256);
     }
-    turn_auth_rest_password(o->secret, o->user, pw);
-    return tc_copy(o->password, sizeof(o->password), pw);
+    return tcl_cred_static(&o->cred, o->user ? o->user : "", o->password ? o->password : "",
+                           o->sha256);
 }
 
 int main(int argc, char **argv)
@@ -171,8 +161,8 @@ int main(int argc, char **argv)
     if (o.server.sa.sa_family == 0) {
         return tc_usage("--server is required");
     }
-    if (o.secret && tc_mint_rest(&o) != 0) {
-        return tc_usage("--user too long for a REST username");
+    if (tc_credentials(&o) != 0) {
+        return tc_usage("--user or --password too long");
     }
     if (!strcmp(o.scenario, "binding")) {
         return tc_run_binding(&o);

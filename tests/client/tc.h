@@ -8,12 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "turn/addr.h"
-#include "turn/auth.h"
-#include "turn/stun_msg.h"
+#include "tests/lib/turnclient.h"
 
 #define TC_BUF 2048
-#define TC_STR 256
 
 /* Options from the command line; value struct, filled by main. */
 /* refresh_again: the Refresh gets no answer (blindrelay drops requests other
@@ -24,11 +21,12 @@ struct tc_opts {
     const char *scenario;
     union turn_addr server;
     union turn_addr bind; /* family 0: any loopback-routable source */
-    char user[TC_STR];    /* static user, or the REST username once minted */
-    char password[TC_STR];
+    const char *user;     /* static user, or the REST username's id */
+    const char *password;
     const char *secret;   /* TURN REST shared secret, or NULL */
     long rest_ttl;        /* seconds until the REST username expires */
     bool sha256;          /* PASSWORD-ALGORITHM SHA256 + MI-SHA256 */
+    struct tcl_cred cred; /* made by main from the five above */
     int expect;           /* 0 success, else the STUN error code expected */
     int transport;        /* REQUESTED-TRANSPORT protocol, -1 to omit */
     bool tamper_nonce;    /* flip one character of the server's nonce */
@@ -54,24 +52,8 @@ struct tc_sock {
 /* Long-term credential state of one client (one 5-tuple). */
 struct tc_auth {
     const struct tc_opts *opts;
-    bool challenged; /* REALM and NONCE received */
-    char realm[TC_STR];
-    char nonce[TC_STR];
-    uint8_t pw_algs[64]; /* PASSWORD-ALGORITHMS value, echoed */
-    size_t pw_algs_len;
-    uint8_t key[TURN_AUTH_MAX_KEY];
-    size_t key_len;
-    bool use_sha256;
-};
-
-/* What to put in a request besides the credentials. */
-struct tc_req {
-    uint16_t method;
-    int transport; /* -1: no REQUESTED-TRANSPORT */
-    bool has_lifetime;
-    uint32_t lifetime;
-    const union turn_addr *peer; /* XOR-PEER-ADDRESS, or NULL */
-    uint16_t channel;            /* CHANNEL-NUMBER when nonzero */
+    struct tcl_cred cred;   /* a copy of opts->cred */
+    struct tcl_nonce nonce; /* len 0 until challenged */
 };
 
 /* Outcome of a request after the authentication dance. */
@@ -96,9 +78,9 @@ int tc_recv(int fd, uint8_t *buf, size_t cap, union turn_addr *from, unsigned wa
 /* Sends a request and waits for the response with the same transaction ID,
  * retransmitting (RTO 250 ms doubling, at most 6 sends, RFC 8489 6.2.1
  * bounded further by the deadline). Other datagrams are dropped. Decodes
- * the response into resp->msg. Returns 0, -ETIMEDOUT or -EBADMSG. */
+ * the response into resp->msg and resp->code. Returns 0, -ETIMEDOUT, or
+ * -EBADMSG for an error response without a valid ERROR-CODE. */
 int tc_transact(struct tc_sock *s, const uint8_t *req, size_t len, struct tc_resp *resp);
-int tc_random(void *buf, size_t len);
 const char *tc_addr_str(const union turn_addr *a, char *buf, size_t size);
 
 /* tc_session.c */
@@ -107,11 +89,8 @@ void tc_auth_init(struct tc_auth *a, const struct tc_opts *o);
  * long-term credentials; checks MESSAGE-INTEGRITY on authenticated
  * responses. Returns 0 with resp->code set, or -errno when the exchange
  * itself failed (timeout, malformed response, integrity mismatch). */
-int tc_request(struct tc_sock *s, struct tc_auth *a, const struct tc_req *req,
+int tc_request(struct tc_sock *s, struct tc_auth *a, const struct tcl_req *req,
                struct tc_resp *resp);
-/* Builds a Send indication to peer carrying data; returns its length or -ENOBUFS. */
-int tc_build_send(uint8_t *buf, size_t cap, const union turn_addr *peer, const uint8_t *data,
-                  size_t len);
 /* Allocate (UDP) with opts' credentials; fills relayed on success. */
 int tc_allocate(struct tc_sock *s, struct tc_auth *a, struct tc_resp *resp,
                 union turn_addr *relayed);

@@ -8,7 +8,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,13 +34,6 @@ void tc_log(const struct tc_opts *o, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
-}
-
-int tc_random(void *buf, size_t len)
-{
-    ssize_t n = getrandom(buf, len, 0);
-
-    return n == (ssize_t)len ? 0 : -EIO;
 }
 
 const char *tc_addr_str(const union turn_addr *a, char *buf, size_t size)
@@ -133,7 +125,8 @@ int tc_recv(int fd, uint8_t *buf, size_t cap, union turn_addr *from, unsigned wa
     }
 }
 
-/* Waits up to wait_ms for the response to tid; 1 found, 0 timeout, <0 error. */
+/* Waits up to wait_ms for the response to tid; 1 found, 0 timeout, <0 error
+ * (-EBADMSG: an error response without a valid ERROR-CODE). */
 static int tc_await(struct tc_sock *s, const uint8_t *tid, struct tc_resp *resp, unsigned wait_ms)
 {
     uint64_t until = tc_now_ms() + wait_ms;
@@ -141,7 +134,7 @@ static int tc_await(struct tc_sock *s, const uint8_t *tid, struct tc_resp *resp,
     for (;;) {
         union turn_addr from;
         uint64_t now = tc_now_ms();
-        int n;
+        int n, r;
 
         if (now >= until) {
             return 0;
@@ -154,15 +147,10 @@ static int tc_await(struct tc_sock *s, const uint8_t *tid, struct tc_resp *resp,
         if (n <= 0) {
             return n;
         }
-        if (stun_classify(resp->buf, (size_t)n, true) != STUN_PKT_STUN ||
-            stun_msg_decode(&resp->msg, resp->buf, (size_t)n) != 0) {
-            continue;
+        r = tcl_resp_parse(&resp->msg, resp->buf, (size_t)n, tid, &resp->code);
+        if (r != -ENOMSG) {
+            return r == 0 ? 1 : r;
         }
-        if (memcmp(resp->msg.tid, tid, STUN_TID_LEN) != 0 ||
-            (resp->msg.cls != STUN_SUCCESS && resp->msg.cls != STUN_ERROR)) {
-            continue;
-        }
-        return 1;
     }
 }
 

@@ -13,6 +13,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "turn/frame.h"
+
 #define TC_WAIT_MS 2000
 #define TC_CHANNEL 0x4000
 #define TC_MAX_PAYLOAD 1200
@@ -145,13 +147,12 @@ static bool tc_relay_one(struct tc_relay *t, int i, unsigned seq)
     size_t len = 1 + (seq * 37u + (unsigned)i * 101u) % TC_MAX_PAYLOAD;
     int olen;
 
-    tc_random(payload, len);
+    tcl_random(payload, len);
     if (i == 0) {
-        turn_channel_header(out, TC_CHANNEL, (uint16_t)len);
         memcpy(out + TURN_CHANNEL_HEADER_LEN, payload, len);
-        olen = (int)(TURN_CHANNEL_HEADER_LEN + len);
+        olen = (int)turn_frame_channel(out, TC_CHANNEL, (uint16_t)len, false);
     } else {
-        olen = tc_build_send(out, sizeof(out), &t->peer[1], payload, len);
+        olen = tcl_send_build(out, sizeof(out), &t->peer[1], payload, len);
     }
     if (olen < 0 || send(t->s.fd, out, (size_t)olen, 0) < 0) {
         t->why = "client-send-failed";
@@ -164,8 +165,8 @@ static bool tc_relay_one(struct tc_relay *t, int i, unsigned seq)
 static int tc_relay_setup(struct tc_relay *t)
 {
     struct tc_resp resp;
-    struct tc_req perm = {.method = TURN_CREATE_PERMISSION, .transport = -1, .peer = &t->peer[1]};
-    struct tc_req bind = {
+    struct tcl_req perm = {.method = TURN_CREATE_PERMISSION, .transport = -1, .peer = &t->peer[1]};
+    struct tcl_req bind = {
         .method = TURN_CHANNEL_BIND, .transport = -1, .peer = &t->peer[0], .channel = TC_CHANNEL};
     int r;
 
@@ -192,7 +193,7 @@ static int tc_relay_setup(struct tc_relay *t)
 int tc_run_relay(const struct tc_opts *o)
 {
     struct tc_relay t = {.o = o, .peer_fd = {-1, -1}};
-    struct tc_req release = {.method = TURN_REFRESH, .transport = -1, .has_lifetime = true};
+    struct tcl_req release = {.method = TURN_REFRESH, .transport = -1, .has_lifetime = true};
     struct tc_resp resp;
     char rb[64], lb[64], p0[64], p1[64];
     bool ok = false;

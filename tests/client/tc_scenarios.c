@@ -30,9 +30,9 @@ int tc_run_binding(const struct tc_opts *o)
 {
     struct tc_sock s;
     struct tc_resp resp;
-    struct stun_builder b;
     union turn_addr mapped;
     uint8_t req[64], tid[STUN_TID_LEN];
+    struct tcl_req binding = {.tid = tid, .method = STUN_BINDING, .transport = -1};
     char l[64], m[64];
     int r, len;
     bool ok;
@@ -42,10 +42,8 @@ int tc_run_binding(const struct tc_opts *o)
         tc_result(o, false, "error=socket:%s", strerror(-r));
         return 1;
     }
-    tc_random(tid, sizeof(tid));
-    stun_build_start(&b, req, sizeof(req), STUN_BINDING, STUN_REQUEST, tid);
-    stun_build_fingerprint(&b);
-    len = stun_build_finish(&b);
+    tcl_random(tid, sizeof(tid));
+    len = tcl_req_build(&binding, NULL, NULL, req, sizeof(req));
     r = len < 0 ? len : tc_transact(&s, req, (size_t)len, &resp);
     tc_sock_close(&s);
     if (r != 0) {
@@ -66,7 +64,7 @@ int tc_run_binding(const struct tc_opts *o)
 /* Deletes the allocation (Refresh LIFETIME 0); returns the response code or -errno. */
 static int tc_release(struct tc_sock *s, struct tc_auth *a)
 {
-    struct tc_req req = {.method = TURN_REFRESH, .transport = -1, .has_lifetime = true};
+    struct tcl_req req = {.method = TURN_REFRESH, .transport = -1, .has_lifetime = true};
     struct tc_resp resp;
     int r = tc_request(s, a, &req, &resp);
 
@@ -91,15 +89,15 @@ int tc_run_allocate(const struct tc_opts *o)
     tc_auth_init(&a, o);
     r = tc_allocate(&s, &a, &resp, &relayed);
     if (r == 0 && resp.code == 0 && o->twice) {
-        struct tc_req again = {.method = TURN_ALLOCATE, .transport = o->transport};
+        struct tcl_req again = {.method = TURN_ALLOCATE, .transport = o->transport};
 
         step = "allocate-again";
         r = tc_request(&s, &a, &again, &resp);
     }
     if (r == 0 && resp.code == 0 && (o->peer.sa.sa_family != 0 || o->peer_self)) {
-        struct tc_req perm = {.method = TURN_CREATE_PERMISSION,
-                              .transport = -1,
-                              .peer = o->peer_self ? &relayed : &o->peer};
+        struct tcl_req perm = {.method = TURN_CREATE_PERMISSION,
+                               .transport = -1,
+                               .peer = o->peer_self ? &relayed : &o->peer};
 
         step = "create-permission";
         r = tc_request(&s, &a, &perm, &resp);
