@@ -1,14 +1,21 @@
-/* Relay socket binding from the configured port range. */
-#include "relay_sock.h"
+/* Relay sockets: bound from the configured port range or taken from a
+ * reservation, registered in the worker's loop and in its table for
+ * in-worker relay-to-relay, read in batches, closed. */
+#include "relay_socket.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <openssl/rand.h>
+
+#include "peer_side.h"
+#include "relay_ports.h"
+#include "reservation.h"
+#include "worker_internal.h"
 
 static int new_socket(int family, unsigned flags)
 {
@@ -75,8 +82,8 @@ static int bind_next(const union turn_addr *bound, unsigned flags, int *next_fd)
     return 0;
 }
 
-int relay_sock_bind(const union turn_addr *ip, uint16_t port_min, uint16_t port_max, unsigned flags,
-                    union turn_addr *bound, int *next_fd)
+int relay_socket_bind(const union turn_addr *ip, uint16_t port_min, uint16_t port_max,
+                      unsigned flags, union turn_addr *bound, int *next_fd)
 {
     bool even = flags & (TURN_RELAY_EVEN_PORT | TURN_RELAY_RESERVE_NEXT);
     uint32_t span = (uint32_t)port_max - port_min + 1;
@@ -105,4 +112,140 @@ int relay_sock_bind(const union turn_addr *ip, uint16_t port_min, uint16_t port_
         }
     }
     return -EADDRINUSE;
+}
+
+/* The slot of w's relay socket table for a's port, or NULL outside the
+ * range. */
+static struct turn_relay **local_slot(struct worker *w, const union turn_addr *a)
+{
+    unsigned family = a->sa.sa_family == AF_INET6;
+    uint16_t port = turn_addr_port(a);
+
+    if (!w->local_relays[family] || port < w->env->port_min || port > w->env->port_max) {
+        return NULL;
+    }
+    return &w->local_relays[family][port - w->env->port_min];
+}
+
+static void local_set(struct worker *w, const union turn_addr *bound, struct turn_relay *r)
+{
+    struct turn_relay **slot = local_slot(w, bound);
+
+    if (slot) {
+        *slot = r;
+    }
+}
+
+struct turn_relay *relay_socket_local(struct worker *w, const union turn_addr *a)
+{
+    const struct relay_env *env = w->env;
+    bool v6 = a->sa.sa_family == AF_INET6;
+    const union turn_addr *ext = v6 ? &env->external_ip6 : &env->external_ip4;
+    const union turn_addr *ip = ext->sa.sa_family ? ext : v6 ? &env->relay_ip6 : &env->relay_ip4;
+    struct turn_relay **slot;
+
+    if (!turn_addr_ip_equal(a, ip) || !(slot = local_slot(w, a))) {
+        return NULL;
+    }
+    return *slot;
+}
+
+/* Readiness: peer datagrams, a batch at a time, to the allocation's client. */
+static void read_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct turn_relay *r = arg;
+    struct worker *w = r->worker;
+    int n, batches = 0;
+
+    do {
+        n = worker_recv_batch(w, fd);
+        uint64_t now = worker_clock().mono;
+        for (int i = 0; i < n; i++) {
+            turn_addr_canonical(&w->in.addr[i]);
+            peer_side_to_client(w, r->alloc, &w->in.addr[i],
+                                worker_buf(w, (unsigned)i) + TURN_HEADROOM, w->in.msgs[i].msg_len,
+                                now);
+        }
+        out_queue_flush(&w->out);
+    } while (n == BATCH && ++batches < MAX_BATCHES);
+}
+
+/* A new socket from the range, or the one reserved under the token. */
+static int take_socket(struct worker *w, struct turn_relay_request *rr, const union turn_addr *ip,
+                       union turn_addr *bound)
+{
+    const struct relay_env *env = w->env;
+    uint64_t now = worker_clock().mono;
+    int next_fd = -1, fd;
+
+    if (rr->token) {
+        return reservations_take(env->reservations, rr->token, now, bound);
+    }
+    fd = relay_socket_bind(ip, env->port_min, env->port_max, rr->flags, bound, &next_fd);
+    if (fd >= 0 && next_fd >= 0) {
+        union turn_addr next = *bound;
+        turn_addr_set_port(&next, (uint16_t)(turn_addr_port(bound) + 1));
+        if (reservations_put(env->reservations, next_fd, &next, now, rr->new_token) < 0) {
+            close(fd);
+            return -EADDRINUSE;
+        }
+    }
+    return fd;
+}
+
+static int open_cb(void *arg, struct turn_alloc *alloc, struct turn_relay_request *rr,
+                   struct turn_relay **out, union turn_addr *advertised)
+{
+    struct worker *w = arg;
+    const struct relay_env *env = w->env;
+    bool v6 = rr->family == AF_INET6;
+    const union turn_addr *ip = v6 ? &env->relay_ip6 : &env->relay_ip4;
+    const union turn_addr *ext = v6 ? &env->external_ip6 : &env->external_ip4;
+    union turn_addr bound;
+    struct turn_relay *r;
+    int fd;
+
+    if (!ip->sa.sa_family) {
+        return -EAFNOSUPPORT;
+    }
+    fd = take_socket(w, rr, ip, &bound);
+    if (fd < 0) {
+        return fd;
+    }
+    r = calloc(1, sizeof(*r));
+    if (!r) {
+        close(fd);
+        return -ENOMEM;
+    }
+    r->fd = fd;
+    r->alloc = alloc;
+    r->worker = w;
+    r->bound = bound;
+    event_assign(&r->ev, w->base, fd, EV_READ | EV_PERSIST, read_cb, r);
+    event_add(&r->ev, NULL);
+    local_set(w, &bound, r);
+    relay_ports_mark(env->ports, &bound, true);
+    *advertised = bound;
+    if (ext->sa.sa_family) {
+        *advertised = *ext;
+        turn_addr_set_port(advertised, turn_addr_port(&bound));
+    }
+    *out = r;
+    return 0;
+}
+
+static void close_cb(void *arg, struct turn_relay *r)
+{
+    /* datagrams queued on this socket go before its number can be reused */
+    out_queue_flush(&r->worker->out);
+    local_set(r->worker, &r->bound, NULL);
+    relay_ports_mark(r->worker->env->ports, &r->bound, false);
+    event_del(&r->ev);
+    close(r->fd);
+    free(r);
+}
+
+struct turn_relay_ops relay_socket_ops(struct worker *w)
+{
+    return (struct turn_relay_ops){.open = open_cb, .close = close_cb, .arg = w};
 }

@@ -1,7 +1,9 @@
-/* Relay sockets: the UDP socket an allocation relays through, bound to a
- * port from the relay range, registered in its worker's loop. */
-#ifndef RELAY_RELAY_SOCK_H
-#define RELAY_RELAY_SOCK_H
+/* Relay sockets, whole life: the UDP socket an allocation relays through,
+ * bound to a port from the relay range (or taken from a reservation), its
+ * options, its event in the worker's loop, the reading of its peers'
+ * datagrams in batches, and its closing, which gives the port back. */
+#ifndef RELAY_RELAY_SOCKET_H
+#define RELAY_RELAY_SOCKET_H
 
 #include <event2/event.h>
 #include <event2/event_struct.h>
@@ -23,7 +25,14 @@ struct turn_relay {
  * TURN_RELAY_EVEN_PORT). With TURN_RELAY_RESERVE_NEXT the port is even and
  * port + 1 is bound too, on *next_fd. Returns the fd, or -EADDRINUSE when
  * the range is full, or another negative errno. */
-int relay_sock_bind(const union turn_addr *ip, uint16_t port_min, uint16_t port_max, unsigned flags,
-                    union turn_addr *bound, int *next_fd);
+int relay_socket_bind(const union turn_addr *ip, uint16_t port_min, uint16_t port_max,
+                      unsigned flags, union turn_addr *bound, int *next_fd);
+
+/* The open and close callbacks through which w's turn_server gets and
+ * gives back relay sockets. */
+struct turn_relay_ops relay_socket_ops(struct worker *w);
+
+/* The relay socket of w whose advertised address is a, or NULL. */
+struct turn_relay *relay_socket_local(struct worker *w, const union turn_addr *a);
 
 #endif
