@@ -9,8 +9,10 @@
 #include "client_udp.h"
 #include "relay_socket.h"
 
-void peer_side_to_client(struct worker *w, struct turn_alloc *alloc, const union turn_addr *peer,
-                         uint8_t *data, size_t len, uint64_t now)
+/* Frames a peer's payload in place for alloc's client and sends or
+ * queues it. */
+static void to_client(struct worker *w, struct turn_alloc *alloc, const union turn_addr *peer,
+                      uint8_t *data, size_t len, uint64_t now)
 {
     struct client_link *link = alloc->tuple.conn;
 
@@ -21,6 +23,17 @@ void peer_side_to_client(struct worker *w, struct turn_alloc *alloc, const union
         client_stream_send((struct stream_conn *)link, data, len);
     } else {
         client_udp_queue(w, &alloc->tuple, data, len);
+    }
+}
+
+void peer_side_batch(struct worker *w, struct turn_alloc *alloc, int n)
+{
+    uint64_t now = worker_clock().mono;
+
+    for (int i = 0; i < n; i++) {
+        turn_addr_canonical(&w->in.addr[i]);
+        to_client(w, alloc, &w->in.addr[i], worker_buf(w, (unsigned)i) + TURN_HEADROOM,
+                  w->in.msgs[i].msg_len, now);
     }
 }
 
@@ -38,5 +51,5 @@ void peer_side_forward(struct worker *w, const struct turn_forward *fwd, uint8_t
         return;
     }
     w->stats.relayed_in_worker++;
-    peer_side_to_client(w, dst->alloc, &fwd->relay->alloc->relayed, data, fwd->len, now);
+    to_client(w, dst->alloc, &fwd->relay->alloc->relayed, data, fwd->len, now);
 }

@@ -8,11 +8,10 @@
 
 #include "worker_internal.h"
 
-/* A peer's payload for alloc's client. data is writable, with
- * TURN_HEADROOM before it and TURN_TAILROOM after, and must stay in place
- * until the out queue's flush. */
-void peer_side_to_client(struct worker *w, struct turn_alloc *alloc, const union turn_addr *peer,
-                         uint8_t *data, size_t len, uint64_t now);
+/* The first n datagrams of w's receive batch, read from alloc's relay
+ * socket: each peer's payload framed in place for alloc's client and sent
+ * (stream) or queued (UDP; the caller flushes the out queue). */
+void peer_side_batch(struct worker *w, struct turn_alloc *alloc, int n);
 
 /* A client's payload for a peer: when the peer is another allocation's
  * relayed address in this worker, it is handed over in place (the kernel

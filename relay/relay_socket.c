@@ -159,13 +159,7 @@ static void read_cb(evutil_socket_t fd, short what, void *arg)
 
     do {
         n = worker_recv_batch(w, fd);
-        uint64_t now = worker_clock().mono;
-        for (int i = 0; i < n; i++) {
-            turn_addr_canonical(&w->in.addr[i]);
-            peer_side_to_client(w, r->alloc, &w->in.addr[i],
-                                worker_buf(w, (unsigned)i) + TURN_HEADROOM, w->in.msgs[i].msg_len,
-                                now);
-        }
+        peer_side_batch(w, r->alloc, n);
         out_queue_flush(&w->out);
     } while (n == BATCH && ++batches < MAX_BATCHES);
 }
