@@ -85,7 +85,9 @@ struct worker {
     size_t n_streams;
     struct stream_conn *conns; /* every open stream connection */
     struct batch in;
-    struct out_queue out; /* flushed before the batch's buffers are reused */
+    /* flushed before the batch's or the stage's buffers are reused, and
+     * before a relay socket closes */
+    struct out_queue out;
     /* this worker's relay sockets by port - port_min, per family, for
      * relay-to-relay delivery without a trip through the kernel */
     struct turn_relay **local_relays[2];
