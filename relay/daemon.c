@@ -15,7 +15,7 @@
 #include "log.h"
 #include "netinfo.h"
 #include "relay_ports.h"
-#include "relay_sock.h"
+#include "relay_socket.h"
 #include "rules.h"
 #include "conn_limit.h"
 #include "reservation.h"
@@ -87,7 +87,7 @@ static void check_relay_ip(const union turn_addr *ip, const char *key)
     if (!ip->sa.sa_family) {
         return;
     }
-    fd = relay_sock_bind(ip, 0, 0, 0, &bound, NULL);
+    fd = relay_socket_bind(ip, 0, 0, 0, &bound, NULL);
     if (fd < 0) {
         br_fatal("%s: cannot bind relay sockets on %s: %s", key,
                  turn_addr_format(ip, text, sizeof(text)), strerror(-fd));

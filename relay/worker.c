@@ -1,5 +1,6 @@
 /* Worker threads: one libevent loop each, owning its listeners, its
- * allocations' relay sockets and its stream connections. */
+ * allocations' relay sockets and its stream connections; the receive
+ * batch, the once-a-second tick and the rules a worker runs with. */
 #include "worker_internal.h"
 
 #include <errno.h>
@@ -10,8 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "relay_sock.h"
-#include "reservation.h"
+#include "client_stream.h"
+#include "client_udp.h"
+#include "relay_socket.h"
 #include "rules.h"
 
 struct turn_clock worker_clock(void)
@@ -50,122 +52,6 @@ int worker_recv_batch(struct worker *w, int fd)
     n = recvmmsg(fd, w->in.msgs, BATCH, MSG_DONTWAIT, NULL);
     w->in.dirty = n > 0 ? (unsigned)n : 0;
     return n;
-}
-
-static struct turn_relay **local_slot(struct worker *w, const union turn_addr *a)
-{
-    unsigned family = a->sa.sa_family == AF_INET6;
-    uint16_t port = turn_addr_port(a);
-
-    if (!w->local_relays[family] || port < w->env->port_min || port > w->env->port_max) {
-        return NULL;
-    }
-    return &w->local_relays[family][port - w->env->port_min];
-}
-
-void worker_local_relay_set(struct worker *w, const union turn_addr *bound, struct turn_relay *r)
-{
-    struct turn_relay **slot = local_slot(w, bound);
-
-    if (slot) {
-        *slot = r;
-    }
-}
-
-/* The relay socket of this worker whose advertised address is a, or NULL. */
-struct turn_relay *worker_local_relay(struct worker *w, const union turn_addr *a)
-{
-    const struct relay_env *env = w->env;
-    bool v6 = a->sa.sa_family == AF_INET6;
-    const union turn_addr *ext = v6 ? &env->external_ip6 : &env->external_ip4;
-    const union turn_addr *ip = ext->sa.sa_family ? ext : v6 ? &env->relay_ip6 : &env->relay_ip4;
-    struct turn_relay **slot;
-
-    if (!turn_addr_ip_equal(a, ip) || !(slot = local_slot(w, a))) {
-        return NULL;
-    }
-    return *slot;
-}
-
-void worker_forward(const struct turn_forward *fwd)
-{
-    (void)sendto(fwd->relay->fd, fwd->data, fwd->len, MSG_DONTWAIT, &fwd->peer.sa,
-                 turn_addr_len(&fwd->peer));
-}
-
-/* A new socket from the range, or the one reserved under the token. */
-static int relay_socket(struct worker *w, struct turn_relay_request *rr, const union turn_addr *ip,
-                        union turn_addr *bound)
-{
-    const struct relay_env *env = w->env;
-    uint64_t now = worker_clock().mono;
-    int next_fd = -1, fd;
-
-    if (rr->token) {
-        return reservations_take(env->reservations, rr->token, now, bound);
-    }
-    fd = relay_sock_bind(ip, env->port_min, env->port_max, rr->flags, bound, &next_fd);
-    if (fd >= 0 && next_fd >= 0) {
-        union turn_addr next = *bound;
-        turn_addr_set_port(&next, (uint16_t)(turn_addr_port(bound) + 1));
-        if (reservations_put(env->reservations, next_fd, &next, now, rr->new_token) < 0) {
-            close(fd);
-            return -EADDRINUSE;
-        }
-    }
-    return fd;
-}
-
-static int relay_open(void *arg, struct turn_alloc *alloc, struct turn_relay_request *rr,
-                      struct turn_relay **out, union turn_addr *advertised)
-{
-    struct worker *w = arg;
-    const struct relay_env *env = w->env;
-    bool v6 = rr->family == AF_INET6;
-    const union turn_addr *ip = v6 ? &env->relay_ip6 : &env->relay_ip4;
-    const union turn_addr *ext = v6 ? &env->external_ip6 : &env->external_ip4;
-    union turn_addr bound;
-    struct turn_relay *r;
-    int fd;
-
-    if (!ip->sa.sa_family) {
-        return -EAFNOSUPPORT;
-    }
-    fd = relay_socket(w, rr, ip, &bound);
-    if (fd < 0) {
-        return fd;
-    }
-    r = calloc(1, sizeof(*r));
-    if (!r) {
-        close(fd);
-        return -ENOMEM;
-    }
-    r->fd = fd;
-    r->alloc = alloc;
-    r->worker = w;
-    r->bound = bound;
-    event_assign(&r->ev, w->base, fd, EV_READ | EV_PERSIST, peer_path_cb, r);
-    event_add(&r->ev, NULL);
-    worker_local_relay_set(w, &bound, r);
-    relay_ports_mark(env->ports, &bound, true);
-    *advertised = bound;
-    if (ext->sa.sa_family) {
-        *advertised = *ext;
-        turn_addr_set_port(advertised, turn_addr_port(&bound));
-    }
-    *out = r;
-    return 0;
-}
-
-static void relay_close(void *arg, struct turn_relay *r)
-{
-    /* datagrams queued on this socket go before its number can be reused */
-    out_queue_flush(&r->worker->out);
-    worker_local_relay_set(r->worker, &r->bound, NULL);
-    relay_ports_mark(r->worker->env->ports, &r->bound, false);
-    event_del(&r->ev);
-    close(r->fd);
-    free(r);
 }
 
 /* udp-listen-buffer: the receive queue of this worker's UDP listeners,
@@ -239,7 +125,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     uint64_t now = worker_clock().mono;
 
     turn_server_tick(w->turn, now);
-    stream_tick(w);
+    client_stream_tick(w);
 }
 
 /* The loop has no locks (libevent's thread support is off): another
@@ -276,12 +162,12 @@ static int open_listeners(struct worker *w, char *what, size_t what_len)
         const union turn_addr *a = &env->listen[i];
         turn_addr_format(a, addr, sizeof(addr));
         snprintf(what, what_len, "listen: udp %s", addr);
-        if ((err = udp_path_open(w, &w->udp[w->n_udp], a)) < 0) {
+        if ((err = client_udp_open(w, &w->udp[w->n_udp], a)) < 0) {
             return err;
         }
         w->n_udp++;
         snprintf(what, what_len, "listen: tcp %s", addr);
-        if (env->tcp && (err = stream_listen(w, &w->streams[w->n_streams], a, false)) < 0) {
+        if (env->tcp && (err = client_stream_listen(w, &w->streams[w->n_streams], a, false)) < 0) {
             return err;
         }
         w->n_streams += env->tcp;
@@ -289,7 +175,7 @@ static int open_listeners(struct worker *w, char *what, size_t what_len)
     for (size_t i = 0; i < env->n_tls_listen; i++) {
         turn_addr_format(&env->tls_listen[i], addr, sizeof(addr));
         snprintf(what, what_len, "tls-listen: %s", addr);
-        err = stream_listen(w, &w->streams[w->n_streams], &env->tls_listen[i], true);
+        err = client_stream_listen(w, &w->streams[w->n_streams], &env->tls_listen[i], true);
         if (err < 0) {
             return err;
         }
@@ -309,8 +195,9 @@ static int worker_setup(struct worker *w, char *what, size_t what_len)
     snprintf(what, what_len, "event loop");
     w->base = event_base_new();
     w->bufs = malloc((size_t)BATCH * PKT_ROOM);
+    w->stage = malloc(STAGE_ROOM);
     w->tick = w->base ? event_new(w->base, -1, EV_PERSIST, tick_cb, w) : NULL;
-    if (!w->tick || !w->bufs || event_add(w->tick, &second) < 0) {
+    if (!w->tick || !w->bufs || !w->stage || event_add(w->tick, &second) < 0) {
         return -ENOMEM;
     }
     if ((err = stop_event(w)) < 0) {
@@ -328,7 +215,7 @@ static int worker_setup(struct worker *w, char *what, size_t what_len)
     cfg.auth = auth;
     cfg.policy = policy;
     relay_settings_turn(&w->settings, &cfg);
-    cfg.ops = (struct turn_relay_ops){.open = relay_open, .close = relay_close, .arg = w};
+    cfg.ops = relay_socket_ops(w);
     if ((err = turn_server_new(&w->turn, &cfg)) < 0) {
         return err;
     }
@@ -393,13 +280,13 @@ void worker_free(struct worker *w)
     if (!w) {
         return;
     }
-    stream_close_all(w);
+    client_stream_close_all(w);
     turn_server_free(w->turn);
     for (size_t i = 0; i < w->n_udp; i++) {
-        udp_path_close(&w->udp[i]);
+        client_udp_close(&w->udp[i]);
     }
     for (size_t i = 0; i < w->n_streams; i++) {
-        stream_unlisten(&w->streams[i]);
+        client_stream_unlisten(&w->streams[i]);
     }
     if (w->tick) {
         event_free(w->tick);
@@ -415,6 +302,7 @@ void worker_free(struct worker *w)
     free(w->local_relays[0]);
     free(w->local_relays[1]);
     free(w->bufs);
+    free(w->stage);
     free(w);
 }
 

@@ -7,7 +7,8 @@
 # uclient runs with lib.sh's TLS framing shim (UCLIENT): without it, frames
 # that share a TLS record are dropped by uclient and reported as lost.
 # Against blindrelay, /metrics must also show each run's packets relayed
-# once each way on the run's transport and no packet dropped.
+# once each way on the run's transport and no packet dropped, and with one
+# worker TCP clients' packets for each other handed over inside it.
 # Ports 62400-62449, relay ports 63600-63699.
 source "$(dirname "$0")/lib.sh"
 
@@ -105,6 +106,28 @@ fi
 server_stop
 
 if [ "$BR_TEST_SERVER" = blindrelay ]; then
+    # With one worker every relayed address is that worker's: TCP clients'
+    # packets for each other take the same path as UDP clients' (the out
+    # queue's in-worker hand-over), not a send through the kernel.
+    log "one worker: TCP client to client handed over inside the worker"
+    server_start_stream oneworker "127.0.0.1:$PORT" "127.0.0.1:$TLS_PORT" "$WORK/server.pem" \
+        "$WORK/server.key" "${COMMON[@]}" --user "$USER:$PASS" --threads 1
+    in_worker() {
+        curl -sf --max-time 5 "http://127.0.0.1:$ADMIN_PORT/metrics" |
+            awk '$1 == "blindrelay_packets_relayed_in_worker_total" { print $2 }'
+    }
+    iw0=$(in_worker)
+    run_uclient tcp-client-to-client-one-worker "$PORT" -t -y -u "$USER" -w "$PASS"
+    iw1=$(in_worker)
+    sent=$(sed -n 's/.*start_mclient: tot_send_msgs=\([0-9]*\),.*/\1/p' \
+        "$WORK/uclient-tcp-client-to-client-one-worker.log" | tail -1)
+    if [ -n "$sent" ] && [ "$sent" -gt 0 ] && [ $((iw1 - iw0)) -eq "$sent" ]; then
+        pass "one worker: all $sent TCP client-to-client packets handed over in the worker"
+    else
+        fail "one worker: $((iw1 - iw0)) packets handed over in the worker, uclient sent ${sent:-?}"
+    fi
+    server_stop
+
     log "--tcp false: no TCP listener, UDP still served"
     server_start notcp "127.0.0.1:$PORT" "${COMMON[@]}" --user "$USER:$PASS" --tcp false
     if timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2>/dev/null; then

@@ -1,7 +1,7 @@
-/* TURN over TCP and TLS (RFC 8656 3.1, 12.6): connections on bufferevents,
- * STUN messages and ChannelData frames back to back on the stream. The
- * allocation belongs to the connection and ends with it. */
-#include "worker_internal.h"
+/* The client side over TCP and TLS (RFC 8656 3.1, 12.6): connections on
+ * bufferevents, STUN messages and ChannelData frames back to back on the
+ * stream. The allocation belongs to the connection and ends with it. */
+#include "client_stream.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -16,6 +16,7 @@
 #include <event2/bufferevent_ssl.h>
 
 #include "conn_limit.h"
+#include "peer_side.h"
 #include "tls.h"
 #include "turn/frame.h"
 
@@ -48,6 +49,25 @@ static uint64_t deadline_in(uint32_t seconds)
     return mono_ms() + (uint64_t)seconds * 1000;
 }
 
+/* The out queue does not copy, and the bufferevent drains each frame at
+ * once: a payload for a peer is copied to the worker's stage (with room
+ * around it for framing in place, should the peer be an allocation of this
+ * worker) and waits there with the others of the read. */
+static void forward(struct worker *w, const struct turn_forward *fwd, uint64_t now)
+{
+    size_t room = (TURN_HEADROOM + fwd->len + TURN_TAILROOM + 7) & ~(size_t)7;
+    uint8_t *data;
+
+    if (w->staged + room > STAGE_ROOM) {
+        out_queue_flush(&w->out);
+        w->staged = 0;
+    }
+    data = w->stage + w->staged + TURN_HEADROOM;
+    w->staged += room;
+    memcpy(data, fwd->data, fwd->len);
+    peer_side_forward(w, fwd, data, now);
+}
+
 static void stream_close(struct stream_conn *c)
 {
     struct worker *w = c->worker;
@@ -67,14 +87,14 @@ static void stream_close(struct stream_conn *c)
     free(c);
 }
 
-void stream_close_all(struct worker *w)
+void client_stream_close_all(struct worker *w)
 {
     while (w->conns) {
         stream_close(w->conns);
     }
 }
 
-void stream_send(struct stream_conn *c, const uint8_t *data, size_t len)
+void client_stream_send(struct stream_conn *c, const uint8_t *data, size_t len)
 {
     struct evbuffer *out = bufferevent_get_output(c->bev);
 
@@ -107,7 +127,7 @@ static bool on_frame(struct stream_conn *c, const uint8_t *frame, size_t len)
         c->allocated = turn_server_has_allocation(w->turn, &c->tuple);
         break;
     case TURN_FORWARD:
-        worker_forward(&fwd);
+        forward(w, &fwd, now.mono);
         break;
     case TURN_DROP:
         break;
@@ -166,13 +186,24 @@ static void event_cb(struct bufferevent *bev, short events, void *arg)
     stream_close(c);
 }
 
+/* Payloads for peers go out together when the read is done, as a UDP
+ * batch's do. */
+static void readable_cb(struct bufferevent *bev, void *arg)
+{
+    struct worker *w = ((struct stream_conn *)arg)->worker;
+
+    read_cb(bev, arg); /* may close the connection */
+    out_queue_flush(&w->out);
+    w->staged = 0;
+}
+
 /* Once a second: listeners resting after a failed accept() listen again;
  * connections that got no allocation within idle-timeout of connecting (or
  * of finishing the TLS handshake) are closed, and so are those whose
  * allocation ended. Neither bytes nor requests extend the
  * deadline, so neither a client trickling a partial frame nor one sending
  * unauthenticated requests can hold a slot. */
-void stream_tick(struct worker *w)
+void client_stream_tick(struct worker *w)
 {
     uint64_t now = mono_ms();
 
@@ -238,7 +269,7 @@ static struct stream_conn *conn_new(struct worker *w, int fd, const union turn_a
     c->tuple.transport = tls ? TURN_TRANSPORT_TLS : TURN_TRANSPORT_TCP;
     c->tuple.conn = &c->link;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    bufferevent_setcb(c->bev, read_cb, NULL, event_cb, c);
+    bufferevent_setcb(c->bev, readable_cb, NULL, event_cb, c);
     /* No read high watermark: read_cb takes every whole frame each time, so
      * the input holds at most one partial frame and one read (16 KiB), and
      * libevent 2.1's OpenSSL bufferevents can stall for good when one is
@@ -295,8 +326,8 @@ static void accept_error_cb(struct evconnlistener *lev, void *arg)
     evconnlistener_disable(lev);
 }
 
-int stream_listen(struct worker *w, struct stream_listener *sl, const union turn_addr *addr,
-                  bool tls)
+int client_stream_listen(struct worker *w, struct stream_listener *sl, const union turn_addr *addr,
+                         bool tls)
 {
     unsigned flags =
         LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT;
@@ -315,7 +346,7 @@ int stream_listen(struct worker *w, struct stream_listener *sl, const union turn
     return 0;
 }
 
-void stream_unlisten(struct stream_listener *sl)
+void client_stream_unlisten(struct stream_listener *sl)
 {
     if (sl->lev) {
         evconnlistener_free(sl->lev);

@@ -1,9 +1,10 @@
-/* Tests for the UDP batching of relay/: worker_recv_batch (recvmmsg into
- * the worker's buffers, headers reset between calls), the out queue
- * (relay/out_queue.c, through udp_path_queue for clients and directly for
- * relay sockets: one sendmmsg per socket run, flushed when full, equal-size
- * runs to one destination grouped for UDP GSO) and packet info on wildcard
- * listeners. Real sockets on loopback. */
+/* Tests for the UDP client side of relay/ (relay/client_udp.c) and the
+ * batching under it: worker_recv_batch (recvmmsg into the worker's
+ * buffers, headers reset between calls), the out queue (relay/out_queue.c,
+ * through client_udp_queue for clients and directly for relay sockets: one
+ * sendmmsg per socket run, flushed when full, equal-size runs to one
+ * destination grouped for UDP GSO) and packet info on wildcard listeners.
+ * Real sockets on loopback. */
 #include <criterion/criterion.h>
 
 #include <arpa/inet.h>
@@ -14,7 +15,7 @@
 #include <unistd.h>
 
 #include "relay/udp.h"
-#include "relay/worker_internal.h"
+#include "relay/client_udp.h"
 
 static struct worker *w;
 
@@ -34,7 +35,7 @@ static void teardown(void)
     free(w);
 }
 
-TestSuite(udp_path, .init = setup, .fini = teardown);
+TestSuite(client_udp, .init = setup, .fini = teardown);
 
 /* A UDP socket bound to ip on an ephemeral port; writes its address. */
 static int bound_socket(const char *ip, union turn_addr *addr)
@@ -66,7 +67,7 @@ static void send_numbered(int from, const union turn_addr *to, unsigned n)
     }
 }
 
-Test(udp_path, recv_batch_drains_in_batches_and_resets_headers)
+Test(client_udp, recv_batch_drains_in_batches_and_resets_headers)
 {
     union turn_addr a, b;
     int rx = bound_socket("127.0.0.1", &a), tx = bound_socket("127.0.0.1", &b);
@@ -93,7 +94,7 @@ Test(udp_path, recv_batch_drains_in_batches_and_resets_headers)
     close(tx);
 }
 
-Test(udp_path, queue_flushes_one_run_per_socket_and_when_full)
+Test(client_udp, queue_flushes_one_run_per_socket_and_when_full)
 {
     struct udp_listener l1 = {.link.kind = CLIENT_UDP}, l2 = {.link.kind = CLIENT_UDP};
     union turn_addr dst_addr;
@@ -108,10 +109,10 @@ Test(udp_path, queue_flushes_one_run_per_socket_and_when_full)
     t1.server = l1.addr;
     t2.server = l2.addr;
     /* BATCH + 3 messages alternating in runs: the queue must flush itself
-     * once when full and send the rest on udp_path_flush */
+     * once when full and send the rest on out_queue_flush */
     for (unsigned i = 0; i < BATCH + 3; i++) {
         memset(payload[i], (int)i, sizeof(payload[i]));
-        udp_path_queue(w, i % 4 < 2 ? &t1 : &t2, payload[i], i % 8 + 1);
+        client_udp_queue(w, i % 4 < 2 ? &t1 : &t2, payload[i], i % 8 + 1);
     }
     cr_assert_eq(w->out.n, 3, "the full queue was sent before the 33rd message");
     out_queue_flush(&w->out);
@@ -134,7 +135,7 @@ Test(udp_path, queue_flushes_one_run_per_socket_and_when_full)
     close(l2.fd);
 }
 
-Test(udp_path, wildcard_listener_answers_from_the_address_used)
+Test(client_udp, wildcard_listener_answers_from_the_address_used)
 {
     union turn_addr any, client_addr, to, local, src;
     struct udp_listener l = {.link.kind = CLIENT_UDP};
@@ -154,7 +155,7 @@ Test(udp_path, wildcard_listener_answers_from_the_address_used)
     cr_assert(turn_addr_equal(&local, &to), "packet info gives the address the client used");
 
     struct turn_tuple t = {.client = w->in.addr[0], .server = local, .conn = &l.link};
-    udp_path_queue(w, &t, &ping, 1);
+    client_udp_queue(w, &t, &ping, 1);
     out_queue_flush(&w->out);
     wait_readable(client);
     cr_assert_eq(recvfrom(client, buf, sizeof(buf), 0, &src.sa, &len), 1);
@@ -166,7 +167,7 @@ Test(udp_path, wildcard_listener_answers_from_the_address_used)
 /* A later packet of the same batch may end the allocation whose tuple a
  * queued datagram was addressed from (Refresh LIFETIME 0): the queue must
  * not read the tuple again at flush time. */
-Test(udp_path, queued_destination_survives_the_tuple)
+Test(client_udp, queued_destination_survives_the_tuple)
 {
     struct udp_listener l = {.link.kind = CLIENT_UDP};
     union turn_addr dst_addr;
@@ -177,7 +178,7 @@ Test(udp_path, queued_destination_survives_the_tuple)
     cr_assert_not_null(t);
     l.fd = bound_socket("127.0.0.1", &l.addr);
     *t = (struct turn_tuple){.client = dst_addr, .server = l.addr, .conn = &l.link};
-    udp_path_queue(w, t, payload, sizeof(payload));
+    client_udp_queue(w, t, payload, sizeof(payload));
     memset(t, 0xB7, sizeof(*t)); /* what free() and reuse may leave */
     free(t);
     out_queue_flush(&w->out);
@@ -195,7 +196,7 @@ static ssize_t recv_one(int fd, uint8_t *buf, size_t size)
     return recv(fd, buf, size, 0);
 }
 
-Test(udp_path, gso_groups_equal_sizes_for_one_client)
+Test(client_udp, gso_groups_equal_sizes_for_one_client)
 {
     struct udp_listener l = {.link.kind = CLIENT_UDP};
     union turn_addr a_addr, b_addr;
@@ -217,7 +218,7 @@ Test(udp_path, gso_groups_equal_sizes_for_one_client)
     ta.server = tb.server = l.addr;
     for (unsigned i = 0; i < 10; i++) {
         memset(payload[i], (int)i + 1, sizeof(payload[i]));
-        udp_path_queue(w, plan[i].to_b ? &tb : &ta, payload[i], plan[i].len);
+        client_udp_queue(w, plan[i].to_b ? &tb : &ta, payload[i], plan[i].len);
     }
     cr_assert_eq(w->out.n, 4, "messages: %u", w->out.n);
     cr_assert_eq(w->out.msgs[0].msg_hdr.msg_iovlen, 6);
@@ -235,7 +236,7 @@ Test(udp_path, gso_groups_equal_sizes_for_one_client)
     close(l.fd);
 }
 
-Test(udp_path, gso_message_stays_within_a_udp_length)
+Test(client_udp, gso_message_stays_within_a_udp_length)
 {
     struct udp_listener l = {.link.kind = CLIENT_UDP};
     union turn_addr dst_addr;
@@ -249,7 +250,7 @@ Test(udp_path, gso_message_stays_within_a_udp_length)
     t.server = l.addr;
     memset(payload, 0x5a, sizeof(payload));
     for (unsigned i = 0; i < BATCH; i++) {
-        udp_path_queue(w, &t, payload, sizeof(payload));
+        client_udp_queue(w, &t, payload, sizeof(payload));
     }
     /* 30 x 2100 = 63000; one more would pass GSO_MAX_BYTES */
     cr_assert_eq(w->out.n, 2);
@@ -262,7 +263,7 @@ Test(udp_path, gso_message_stays_within_a_udp_length)
     close(l.fd);
 }
 
-Test(udp_path, gso_from_a_wildcard_listener_keeps_the_source_address)
+Test(client_udp, gso_from_a_wildcard_listener_keeps_the_source_address)
 {
     union turn_addr any, client_addr, to, local, src;
     struct udp_listener l = {.link.kind = CLIENT_UDP};
@@ -283,7 +284,7 @@ Test(udp_path, gso_from_a_wildcard_listener_keeps_the_source_address)
     struct turn_tuple t = {.client = w->in.addr[0], .server = local, .conn = &l.link};
     for (unsigned i = 0; i < 3; i++) {
         memset(replies[i], (int)i, sizeof(replies[i]));
-        udp_path_queue(w, &t, replies[i], sizeof(replies[i]));
+        client_udp_queue(w, &t, replies[i], sizeof(replies[i]));
     }
     cr_assert_eq(w->out.n, 1, "one GSO message");
     out_queue_flush(&w->out);
@@ -301,7 +302,7 @@ Test(udp_path, gso_from_a_wildcard_listener_keeps_the_source_address)
 /* Client to peer through relay sockets (no packet info): a run to one peer
  * is one GSO message; another relay socket or peer starts a new one, and
  * every datagram leaves from its own relay socket. */
-Test(udp_path, relay_sockets_queue_and_group_per_socket_and_peer)
+Test(client_udp, relay_sockets_queue_and_group_per_socket_and_peer)
 {
     union turn_addr peer_addr, r1_addr, r2_addr, src;
     int peer = bound_socket("127.0.0.1", &peer_addr);

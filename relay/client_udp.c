@@ -1,9 +1,12 @@
-/* TURN over UDP: the listening sockets and the client side of the packet
- * path (requests, ChannelData and Send indications from clients). */
-#include "worker_internal.h"
+/* The client side over UDP: the worker's listening sockets, datagrams
+ * from clients (requests, ChannelData, Send indications) in batches,
+ * answers to them, and framed peer data queued for them. */
+#include "client_udp.h"
 
 #include <errno.h>
 #include <unistd.h>
+
+#include "peer_side.h"
 
 /* To a client, from the local address it used (a wildcard listener needs
  * packet info for that). */
@@ -47,7 +50,7 @@ static void on_datagram(struct worker *w, struct udp_listener *l, unsigned i, st
         break;
     case TURN_FORWARD:
         /* fwd.data points into our own receive buffer */
-        peer_path_forward(w, &fwd, (uint8_t *)fwd.data, now.mono);
+        peer_side_forward(w, &fwd, (uint8_t *)fwd.data, now.mono);
         break;
     case TURN_DROP:
         break;
@@ -70,7 +73,7 @@ static void listener_cb(evutil_socket_t fd, short what, void *arg)
     } while (n == BATCH && ++batches < MAX_BATCHES);
 }
 
-int udp_path_open(struct worker *w, struct udp_listener *l, const union turn_addr *addr)
+int client_udp_open(struct worker *w, struct udp_listener *l, const union turn_addr *addr)
 {
     int fd = udp_listen(addr);
 
@@ -86,13 +89,13 @@ int udp_path_open(struct worker *w, struct udp_listener *l, const union turn_add
     return event_add(&l->ev, NULL) < 0 ? -ENOMEM : 0;
 }
 
-void udp_path_close(struct udp_listener *l)
+void client_udp_close(struct udp_listener *l)
 {
     event_del(&l->ev);
     close(l->fd);
 }
 
-void udp_path_queue(struct worker *w, const struct turn_tuple *tuple, uint8_t *data, size_t len)
+void client_udp_queue(struct worker *w, const struct turn_tuple *tuple, uint8_t *data, size_t len)
 {
     const struct udp_listener *l = (const struct udp_listener *)tuple->conn;
 
