@@ -357,7 +357,7 @@ int turn_alloc_bind_check(const struct turn_alloc *alloc, const struct turn_chan
     bool clash;
 
     if (by_number != by_peer) {
-        return -EEXIST; /* RFC 8656 11.2: one number, one peer, both ways */
+        return -EEXIST; /* RFC 8656 12.2: one number, one peer, both ways */
     }
     if (by_number) {
         return 0;

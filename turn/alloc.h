@@ -110,7 +110,7 @@ void turn_alloc_sweep(struct turn_alloc_table *table, uint64_t now,
                       struct turn_alloc_counts *counts);
 
 /* Installs or refreshes permissions for the IPs of n peers, all or none
- * (RFC 8656 9.2). Returns 0, -ENOSPC (more than max would be held) or
+ * (RFC 8656 10.2). Returns 0, -ENOSPC (more than max would be held) or
  * -ENOMEM. */
 int turn_alloc_permit(struct turn_alloc *alloc, const union turn_addr *peers, unsigned n,
                       uint64_t now, unsigned max);
@@ -123,7 +123,7 @@ bool turn_alloc_permitted(const struct turn_alloc *alloc, const union turn_addr 
 int turn_alloc_bind_check(const struct turn_alloc *alloc, const struct turn_channel *want,
                           uint64_t now, unsigned max);
 /* Binds or refreshes channel want->number to want->peer, with its
- * relay_peer flag (RFC 8656 11.2, 12). Returns 0, -EEXIST when the number
+ * relay_peer flag (RFC 8656 12, 12.2). Returns 0, -EEXIST when the number
  * is bound or reserved to another peer or the peer to another number
  * (400), -ENOSPC when max live channels are reached, -ENOMEM. */
 int turn_alloc_bind(struct turn_alloc *alloc, const struct turn_channel *want, uint64_t now,

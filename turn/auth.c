@@ -1,4 +1,4 @@
-/* Long-term credentials (RFC 8489 9.2, RFC 8656 9): static users, TURN REST
+/* Long-term credentials (RFC 8489 9.2, RFC 8656 5): static users, TURN REST
  * API usernames "<expiry>[:<id>]" checked against shared secrets
  * (draft-uberti-behave-turn-rest), password algorithms and USERHASH. */
 #include "auth.h"

@@ -1,5 +1,5 @@
 /* Peer policy: operator allow/deny rules, the server's own addresses, and the
- * default-denied special-purpose ranges (RFC 6890, RFC 6156, RFC 8656 17). */
+ * default-denied special-purpose ranges (RFC 6890, RFC 6156, RFC 8656 21.2.2, 21.4). */
 #include "policy.h"
 
 #include <arpa/inet.h>

@@ -409,7 +409,7 @@ static enum turn_verdict on_request(struct request *req)
     return authenticate(req, alloc);
 }
 
-/* Send indication (RFC 8656 10.2): unauthenticated, dropped silently when
+/* Send indication (RFC 8656 11.2): unauthenticated, dropped silently when
  * anything is missing or not permitted. */
 static enum turn_verdict on_send(struct turn_server *s, const struct turn_tuple *tuple,
                                  const struct stun_msg *msg, uint64_t now, struct turn_forward *fwd)
@@ -465,7 +465,7 @@ static enum turn_verdict on_stun(struct turn_server *s, const struct turn_tuple 
     return TURN_DROP;
 }
 
-/* ChannelData from the client (RFC 8656 12.5): the hot path. */
+/* ChannelData from the client (RFC 8656 12.6): the hot path. */
 static enum turn_verdict on_channel_data(struct turn_server *s, const struct turn_tuple *tuple,
                                          const uint8_t *pkt, size_t len, uint64_t now,
                                          struct turn_forward *fwd)
@@ -529,7 +529,7 @@ enum turn_verdict turn_server_on_client(struct turn_server *server, const struct
 
 /* ---- peer to client ---- */
 
-/* Writes a Data indication header in front of the payload (RFC 8656 11.4):
+/* Writes a Data indication header in front of the payload (RFC 8656 11.3):
  * STUN header, XOR-PEER-ADDRESS, DATA attribute header; pads the payload. */
 static void frame_data_indication(struct turn_server *s, const union turn_addr *peer,
                                   uint8_t **data, size_t *len)

@@ -1,5 +1,5 @@
 /* The four authenticated TURN requests: Allocate, Refresh,
- * CreatePermission, ChannelBind (RFC 8656 7-11). */
+ * CreatePermission, ChannelBind (RFC 8656 7, 8, 10, 12). */
 #include "server_internal.h"
 
 #include <errno.h>
@@ -28,7 +28,7 @@ static uint32_t allocate_lifetime(const struct request *req)
     return lifetime > cfg->max_lifetime ? cfg->max_lifetime : lifetime;
 }
 
-/* ADDRESS-ERROR-CODE (RFC 8656 18.13): the additional family is refused. */
+/* ADDRESS-ERROR-CODE (RFC 8656 18.12): the additional family is refused. */
 static void build_address_error(struct stun_builder *b, uint8_t family, int code)
 {
     const char *reason = stun_reason(code);
@@ -214,7 +214,7 @@ enum turn_verdict handle_refresh(struct request *req, struct turn_alloc *alloc)
         family_of(family) != alloc->relayed.sa.sa_family) {
         return reply_error(req, 443);
     }
-    /* RFC 8656 7.3: min(requested, max), raised to the default; 0 deletes */
+    /* RFC 8656 8.2: min(requested, max), raised to the default; 0 deletes */
     if (stun_msg_get_u32(req->msg, STUN_ATTR_LIFETIME, &lifetime) == 0 && lifetime != 0) {
         lifetime = lifetime > cfg->max_lifetime ? cfg->max_lifetime : lifetime;
         lifetime = lifetime < cfg->default_lifetime ? cfg->default_lifetime : lifetime;

@@ -129,7 +129,7 @@ void stun_build_addr(struct stun_builder *b, uint16_t type, const union turn_add
     build_addr(b, type, addr, false);
 }
 
-/* Phrases of RFC 8489 19, RFC 8656 19, RFC 6062 6.3, RFC 8016 and RFC 8445. */
+/* Phrases of RFC 8489 14.8, RFC 8656 19, RFC 6062 6.3, RFC 8016 and RFC 8445. */
 const char *stun_reason(int code)
 {
     switch (code) {

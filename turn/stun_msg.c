@@ -1,4 +1,4 @@
-/* STUN message decoding and typed readers (RFC 8489 5, 6, 14, 15; RFC 8656
+/* STUN message decoding and typed readers (RFC 8489 5, 6, 14; RFC 8656
  * 18; RFC 6062 6.2), RFC 7983 demultiplexing and ChannelData headers
  * (RFC 8656 12). Every length is checked before the bytes are read. */
 #include <assert.h>
@@ -163,7 +163,7 @@ static int take_attr(struct stun_msg *msg, uint16_t type, uint16_t len, size_t o
 {
     int size_ok;
 
-    /* RFC 8489 14.5, 14.6: what follows an integrity attribute is ignored,
+    /* RFC 8489 9: what follows an integrity attribute is ignored,
      * except MI-SHA256 after MI, and FINGERPRINT. */
     if (*state == WALK_AFTER_MI && type != STUN_ATTR_MESSAGE_INTEGRITY_SHA256 &&
         type != STUN_ATTR_FINGERPRINT) {
@@ -174,7 +174,7 @@ static int take_attr(struct stun_msg *msg, uint16_t type, uint16_t len, size_t o
     }
     size_ok = attr_size_ok(type, len);
     if (size_ok < 0) {
-        /* RFC 8489 7.3.1: unknown comprehension-optional ones are ignored. */
+        /* RFC 8489 6.3: unknown comprehension-optional ones are ignored. */
         if (type < 0x8000) {
             note_unknown(msg, type);
         }

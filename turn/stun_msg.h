@@ -110,7 +110,7 @@ struct stun_msg {
     uint8_t tid[STUN_TID_LEN];
     unsigned n_attrs;
     struct stun_attr attrs[STUN_MAX_ATTRS];
-    /* comprehension-required types this codec does not know (RFC 8489 7.3.1) */
+    /* comprehension-required types this codec does not know (RFC 8489 6.3.1) */
     unsigned n_unknown;
     uint16_t unknown[STUN_MAX_UNKNOWN];
 };
@@ -128,7 +128,7 @@ struct stun_msg {
 int stun_msg_decode(struct stun_msg *msg, const uint8_t *buf, size_t len);
 
 /* First attribute of this type, or NULL. Attributes after
- * MESSAGE-INTEGRITY are not returned except FINGERPRINT (RFC 8489 14.5). */
+ * MESSAGE-INTEGRITY are not returned except FINGERPRINT (RFC 8489 9). */
 const struct stun_attr *stun_msg_find(const struct stun_msg *msg, uint16_t type);
 
 /* Value bytes of an attribute. */

@@ -1,6 +1,6 @@
 /* blindrelay-bench: running one kind of control transaction over many
  * clients with a bounded number in flight, and keeping allocations and
- * channels alive (RFC 8656 7.2, 9, 12: refresh before expiry). */
+ * channels alive (RFC 8656 8, 9, 12: refresh before expiry). */
 #include "bench_client.h"
 
 #include <errno.h>

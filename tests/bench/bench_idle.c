@@ -1,6 +1,6 @@
 /* blindrelay-bench: idle mode, for memory per allocation. K allocations
  * (one socket each) are made, "ready" is printed, they are held and
- * refreshed (RFC 8656 7) until SIGINT/SIGTERM or --duration, then released
+ * refreshed (RFC 8656 8) until SIGINT/SIGTERM or --duration, then released
  * with Refresh LIFETIME 0. */
 #include "bench_load.h"
 

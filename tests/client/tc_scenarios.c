@@ -1,5 +1,5 @@
 /* br-testclient scenarios: binding, allocate (with an expected outcome),
- * refresh-zero (RFC 8656 7.3: LIFETIME 0 deletes the allocation and frees
+ * refresh-zero (RFC 8656 8.2: LIFETIME 0 deletes the allocation and frees
  * its relay port), relay (ChannelData and Send/Data through a permission). */
 #include "tc.h"
 
@@ -164,7 +164,7 @@ int tc_run_refresh_zero(const struct tc_opts *o)
         goto out;
     }
     /* A Refresh for an allocation that is gone: blindrelay drops it before
-     * authentication (no answer); RFC 8656 7.3 servers answer 437; coturn
+     * authentication (no answer); RFC 8656 5 servers answer 437; coturn
      * answers 0 because it keeps the session (--refresh-again 0). */
     step = "refresh-after-delete";
     if (o->refresh_again == TC_NO_ANSWER) {

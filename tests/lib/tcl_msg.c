@@ -21,7 +21,7 @@ static void tcl_build_credentials(struct stun_builder *b, const struct tcl_cred 
     stun_build_attr(b, STUN_ATTR_REALM, c->realm, strlen(c->realm));
     stun_build_attr(b, STUN_ATTR_NONCE, n->val, n->len);
     if (c->sha256) {
-        /* RFC 8489 9.2.3.2: echo the server's list, name the one we use. */
+        /* RFC 8489 9.2.5: echo the server's list, name the one we use. */
         const uint8_t alg[4] = {0, STUN_PW_SHA256, 0, 0};
 
         stun_build_attr(b, STUN_ATTR_PASSWORD_ALGORITHMS, c->pw_algs, c->pw_algs_len);

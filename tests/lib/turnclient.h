@@ -28,7 +28,7 @@ struct tcl_cred {
     bool sha256;         /* PASSWORD-ALGORITHM SHA256 and MESSAGE-INTEGRITY-SHA256 */
     uint8_t key[TURN_AUTH_MAX_KEY];
     size_t key_len;      /* 0 until a challenge brings a realm */
-    uint8_t pw_algs[64]; /* the server's PASSWORD-ALGORITHMS, echoed (RFC 8489 9.2.3.2) */
+    uint8_t pw_algs[64]; /* the server's PASSWORD-ALGORITHMS, echoed (RFC 8489 9.2.5) */
     size_t pw_algs_len;
 };
 

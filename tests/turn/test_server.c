@@ -452,7 +452,7 @@ Test(server, refresh_lifetime_is_clamped_to_max)
     cr_assert_eq(reply_lifetime(), H_MAX_LIFETIME);
 }
 
-/* RFC 8656 7.3: a nonzero requested lifetime below the default gives the
+/* RFC 8656 8.2: a nonzero requested lifetime below the default gives the
  * default ("desired lifetime" is max(min(requested, max), default)). */
 Test(server, refresh_short_lifetime_gives_default)
 {
@@ -727,7 +727,7 @@ Test(server, set_limits_applies_to_new_permissions_and_lifetimes)
     cr_assert_eq(allocate_with_lifetime("203.0.113.9:1", 0), 120, "the new default-lifetime");
 }
 
-/* RFC 8656 9.2: permissions are installed only when the server can carry
+/* RFC 8656 10.2: permissions are installed only when the server can carry
  * out the whole request; else 508 and nothing changes. */
 Test(server, create_permission_508_installs_none)
 {
@@ -866,7 +866,7 @@ Test(server, channel_bind_installs_permission)
     cr_assert_eq(send_indication(&t, PEER_OTHER_PORT), TURN_FORWARD);
 }
 
-/* A ChannelBind that fails leaves no binding behind (RFC 8656 11.2: the
+/* A ChannelBind that fails leaves no binding behind (RFC 8656 12.2: the
  * server binds the channel only if it can also install the permission). */
 Test(server, channel_bind_508_leaves_no_binding)
 {
