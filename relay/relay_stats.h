@@ -29,7 +29,10 @@
       "accept() failed (out of file descriptors or kernel memory).")                               \
     X(relayed_in_worker, "blindrelay_packets_relayed_in_worker_total", "counter",                  \
       "Relay-to-relay packets between two allocations of one worker, handed over without "         \
-      "a trip through the kernel (also counted in blindrelay_packets_relayed_total).")
+      "a trip through the kernel (also counted in blindrelay_packets_relayed_total).")             \
+    X(udp_listen_drops, "blindrelay_udp_listen_drops_total", "counter",                            \
+      "Datagrams the kernel dropped on the UDP listening sockets before blindrelay read them, "    \
+      "almost always for a full receive queue (udp-listen-buffer); read once a second.")
 
 #define RELAY_STATS_ARRAYS(X) X(connections_accepted, [2]) /* [0] TCP, [1] TLS */
 

@@ -4,6 +4,7 @@
 #include "worker_internal.h"
 
 #include <errno.h>
+#include <linux/sock_diag.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,23 @@ uint64_t worker_rules_generation(struct worker *w)
     return atomic_load(&w->rules_generation);
 }
 
+/* The kernel's drop count of each UDP listener (SO_MEMINFO), summed. */
+static uint64_t listen_drops(const struct worker *w)
+{
+    uint64_t sum = 0;
+
+    for (size_t i = 0; i < w->n_udp; i++) {
+        uint32_t mem[SK_MEMINFO_VARS];
+        socklen_t len = sizeof(mem);
+
+        if (getsockopt(w->udp[i].fd, SOL_SOCKET, SO_MEMINFO, mem, &len) == 0 &&
+            len > SK_MEMINFO_DROPS * sizeof(mem[0])) {
+            sum += mem[SK_MEMINFO_DROPS];
+        }
+    }
+    return sum;
+}
+
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct worker *w = arg;
@@ -126,6 +144,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 
     turn_server_tick(w->turn, now);
     client_stream_tick(w);
+    w->stats.udp_listen_drops = listen_drops(w);
 }
 
 /* The loop has no locks (libevent's thread support is off): another

@@ -2,7 +2,9 @@
 # socket, as the kernel reports it (ss -uamn: rb in skmem, twice the bytes
 # asked), is the configured one at start, follows a SIGHUP that changes it
 # and one that removes it (back to the default, 4 MiB); an out-of-range
-# value stops the server naming the key. blindrelay only, threads = 2.
+# value stops the server naming the key; datagrams the kernel drops for a
+# full queue (server stopped, 3,000 sent) are counted in
+# blindrelay_udp_listen_drops_total. blindrelay only, threads = 2.
 # Ports 63700-63749.
 source "$(dirname "$0")/lib.sh"
 
@@ -10,9 +12,10 @@ if [ "$BR_TEST_SERVER" != blindrelay ]; then
     echo "[$TEST_NAME] blindrelay-specific; nothing to do for $BR_TEST_SERVER"
     exit 0
 fi
-need "$BUILD/blindrelay" "$TESTCLIENT" ss
+need "$BUILD/blindrelay" "$TESTCLIENT" ss curl
 
 PORT=$(pick_port 63700)
+ADMIN_PORT=$(pick_stream_port $((PORT + 1)))
 CONF=$WORK/blindrelay.conf
 RMEM_MAX=$(cat /proc/sys/net/core/rmem_max)
 # Both sizes stay under the kernel's cap (212992 by default), so rb is
@@ -56,8 +59,37 @@ hup() {
 }
 
 echo "udp-listen-buffer = $SMALL" >"$CONF"
-server_start listen "127.0.0.1:$PORT" --config "$CONF" --threads 2 --tcp false
+# The summed drop counter of /metrics (empty when the scrape fails).
+listen_drops() {
+    curl -sf --max-time 5 "http://127.0.0.1:$ADMIN_PORT/metrics" |
+        awk '$1 == "blindrelay_udp_listen_drops_total" { print $2 }'
+}
+
+server_start listen "127.0.0.1:$PORT" --config "$CONF" --threads 2 --tcp false \
+    --admin-listen "127.0.0.1:$ADMIN_PORT"
 expect_rb "at start (udp-listen-buffer $SMALL)" "$SMALL"
+
+drops=$(listen_drops)
+[ "$drops" = 0 ] && pass "no drops counted at start" || fail "drops at start: '$drops'"
+# Stopped, the server reads nothing: 3,000 Binding-sized datagrams from one
+# socket (one worker's queue, 128 KiB) overflow it.
+kill -STOP "$SERVER_PID"
+/usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(3000):
+    s.sendto(b"\x00" * 200, ("127.0.0.1", int(sys.argv[1])))' "$PORT"
+kill -CONT "$SERVER_PID"
+for _ in $(seq 30); do
+    drops=$(listen_drops)
+    [ -n "$drops" ] && [ "$drops" -gt 0 ] && break
+    sleep 0.2
+done
+if [ -n "$drops" ] && [ "$drops" -gt 1000 ] && [ "$drops" -le 3000 ]; then
+    pass "a full listening queue's drops are counted ($drops of 3000)"
+else
+    fail "blindrelay_udp_listen_drops_total after 3000 datagrams into a stopped server: '$drops'"
+fi
 
 echo "udp-listen-buffer = $LARGE" >"$CONF"
 hup "raised"
