@@ -45,7 +45,8 @@ int rules_build(struct rules *out, const struct br_config *cfg, const struct br_
 void rules_free(struct rules *r);
 
 /* The limits of s as the TURN server takes them: every field of out but
- * auth, policy, quota and ops. out->alternates borrows s->alternates. */
+ * auth, policy, quota, ops and unauth_limit (the worker sets those).
+ * out->alternates borrows s->alternates. */
 void relay_settings_turn(const struct relay_settings *s, struct turn_server_config *out);
 
 /* The current rules, shared with the workers. A worker polls generation

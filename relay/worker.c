@@ -335,7 +335,8 @@ const struct relay_stats *worker_relay_stats(struct worker *w)
     return &w->stats;
 }
 
-/* Both structs are arrays of uint64_t counters (and alignment padding). */
+/* Both structs are uint64_t words only, padding included (asserted where
+ * they are declared), so they are summed as arrays. */
 static void sum_counters(uint64_t *sum, const uint64_t *src, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
