@@ -60,7 +60,11 @@ stage_done build "$T"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 T=$(date +%s)
-(cd "$BUILD" && ctest --output-on-failure --timeout 300) || STATUS=1
+# Unit tests and the format check use no fixed port and no daemon: they run
+# JOBS at a time. The integration tests start daemons on loopback ports and
+# time what they measure, so they run one at a time.
+(cd "$BUILD" && ctest -L 'unit|format' -j "$JOBS" --output-on-failure --timeout 300) || STATUS=1
+(cd "$BUILD" && ctest -LE 'unit|format' --output-on-failure --timeout 300) || STATUS=1
 stage_done tests "$T"
 
 # Alignment stage: ASan's allocator hands out blocks aligned beyond what
@@ -72,7 +76,8 @@ if [ "${BR_SKIP_ALIGN:-0}" != 1 ]; then
     if cmake -S "$SRC" -B "$ALIGN_BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBR_WERROR=ON \
         -DBR_SANITIZE_ALIGNMENT=ON &&
         cmake --build "$ALIGN_BUILD" -j "$JOBS" --target unit-tests; then
-        (cd "$ALIGN_BUILD" && ctest -L unit --output-on-failure --timeout 300) || STATUS=1
+        (cd "$ALIGN_BUILD" && ctest -L unit -j "$JOBS" --output-on-failure --timeout 300) ||
+            STATUS=1
     else
         echo "run.sh: the alignment build failed" >&2
         STATUS=1
