@@ -62,12 +62,13 @@ abuse() {
 
 # Background relays that must lose nothing while the abuse goes on: UDP
 # (2 clients) and TCP from 127.0.0.3 (1 client, 1 connection: -c, no RTCP),
-# 600 messages each 25 ms apart: ~15 s.
+# 480 messages each 25 ms apart: ~12 s, over twice as long as the longest
+# abuse run here (check_witnesses fails when a witness ended first).
 start_witnesses() {
-    spawn "$WORK/witness-udp-$1.log" timeout 60 turnutils_uclient -n 600 -m 2 -l 170 -z 25 \
+    spawn "$WORK/witness-udp-$1.log" timeout 60 turnutils_uclient -n 480 -m 2 -l 170 -z 25 \
         -e 127.0.0.1 -r "$PEER_PORT" -p "$PORT" -u "$USER" -w "$PASS" 127.0.0.1
     WITNESS_UDP=$LAST_PID
-    spawn "$WORK/witness-tcp-$1.log" timeout 60 turnutils_uclient -t -c -L 127.0.0.3 -n 600 -m 1 \
+    spawn "$WORK/witness-tcp-$1.log" timeout 60 turnutils_uclient -t -c -L 127.0.0.3 -n 480 -m 1 \
         -l 170 -z 25 -e 127.0.0.1 -r "$PEER_PORT" -p "$PORT" -u "$USER" -w "$PASS" 127.0.0.1
     WITNESS_TCP=$LAST_PID
     # wait (bounded) until both relay: uclient has then closed its probe
