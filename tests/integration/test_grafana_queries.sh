@@ -102,7 +102,7 @@ pass "Prometheus scraped 3 more times after the load"
 
 # The dashboard: structure, then every query. Instant queries at now (the
 # load ended within the 30 s rate window), range queries over the last 60 s.
-/usr/bin/python3 - "$DASHBOARD" "$PROM" "$INSTANCE" <<'EOF'
+if ! /usr/bin/python3 - "$DASHBOARD" "$PROM" "$INSTANCE" <<'EOF'
 import json, re, sys, time, urllib.parse, urllib.request
 
 path, prom, instance = sys.argv[1:4]
@@ -269,7 +269,9 @@ for title, ref, labels, what in [
         fail("%s: %s in panel %r, expected above 0" % (what, v, title))
 sys.exit(1 if failures else 0)
 EOF
-[ $? -eq 0 ] || fail "dashboard queries (see above)"
+then
+    fail "dashboard queries (see above)"
+fi
 kill -TERM "$PROM_PID" 2>/dev/null
 server_stop
 log "took $(($(date +%s) - T_START)) s"
