@@ -92,10 +92,10 @@ Test(readiness, water_marks_change_on_reload)
     cr_assert_not(r.full);
     readiness_update(&r, 50, 30);
     cr_assert(r.full, "a lower ready-high applies at the next evaluation");
-    readiness_update(&r, 90, 70);
-    cr_assert(r.full, "60% is not below a ready-low of 70%: still full");
+    readiness_update(&r, 90, 60);
+    cr_assert(r.full, "60%% is not below a ready-low of 60%%: still full");
     readiness_update(&r, 90, 61);
-    cr_assert_not(r.full);
+    cr_assert_not(r.full, "60%% is below a ready-low of 61%%");
 }
 
 Test(readiness, counts_open_descriptors)
