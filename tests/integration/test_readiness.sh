@@ -8,7 +8,7 @@
 #  - below the low mark: 200 again;
 #  - SIGUSR1 still gives 503 ("not ready: draining");
 # and a relay-ports range of 20 with ready-high 50: 10 ports held give 503
-# naming relay_ports. blindrelay only. Ports 61200-61249, relay ports
+# naming relay_ports, and a SIGHUP raising the marks past it gives 200. blindrelay only. Ports 61200-61249, relay ports
 # 64500-64619.
 source "$(dirname "$0")/lib.sh"
 
@@ -161,10 +161,17 @@ expect_ready 503 '^not ready: draining$' "SIGUSR1"
     fail "draining: blindrelay_ready '$(metric blindrelay_ready)'"
 server_stop
 
-log "relay ports: a range of 20, total-quota unlimited, ready-high 50"
-start ports --relay-ports 64600-64619 --total-quota 0 --ready-high 50 --ready-low 30
+log "relay ports: a range of 20, total-quota unlimited, ready-high 50 (config file)"
+printf 'ready-high = 50\nready-low = 30\n' >"$WORK/ready.conf"
+start ports --config "$WORK/ready.conf" --relay-ports 64600-64619 --total-quota 0
 hold ports 10
 expect_ready 503 '^not ready: relay_ports 50% of 20$' "10 of 20 relay ports held"
+printf 'ready-high = 60\nready-low = 55\n' >"$WORK/ready.conf"
+kill -HUP "$SERVER_PID"
+expect_ready 200 '^ok$' "SIGHUP to ready-high 60, ready-low 55: 10 of 20 is below the new low"
+grep -q "SIGHUP: ready-high changed; applied" "$SERVER_LOG" &&
+    grep -q "SIGHUP: ready-low changed; applied" "$SERVER_LOG" &&
+    pass "log: the reload names both keys" || fail "log: the reload does not name both keys"
 release "$HOLD_PID"
 expect_ready 200 '^ok$' "relay ports released"
 server_stop
