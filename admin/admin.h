@@ -12,14 +12,14 @@
 #include "turn/addr.h"
 #include "turn/stats.h"
 
-/* The daemon's own figures in a snapshot, declared as the stats structs are
- * (see turn/stats.h): SCALARS X(field, metric name, type, help) are printed
- * by admin/metrics.c with no per-figure code, ARRAYS X(field, dimensions)
- * by hand with their labels. */
 /* Resources of capacity-aware readiness, in the order of
  * relay/readiness.h: allocations, relay ports, file descriptors. */
 #define ADMIN_CAPACITY_N 3
 
+/* The daemon's own figures in a snapshot, declared as the stats structs are
+ * (see turn/stats.h): SCALARS X(field, metric name, type, help) are printed
+ * by admin/metrics.c with no per-figure code, ARRAYS X(field, dimensions)
+ * by hand with their labels. */
 #define ADMIN_SNAPSHOT_SCALARS(X)                                                                  \
     X(relay_ports_range, "blindrelay_relay_ports_range", "gauge",                                  \
       "Ports in relay-ports: the allocations one relay address can hold at once.")                 \
