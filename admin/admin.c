@@ -143,6 +143,34 @@ static enum MHD_Result queue_metrics(struct admin *a, struct MHD_Connection *c, 
     return ret;
 }
 
+/* 503 names why when the daemon gives a reason (draining, or which limit is
+ * near): aggregates only, never client data. */
+static enum MHD_Result queue_readyz(struct admin *a, struct MHD_Connection *c, bool last)
+{
+    char why[128] = "", text[160];
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+
+    if (a->src.ready(a->src.arg, why, sizeof(why))) {
+        return MHD_queue_response(c, MHD_HTTP_OK, a->replies[REPLY_HEALTHY][last]);
+    }
+    if (!why[0]) {
+        return MHD_queue_response(c, MHD_HTTP_SERVICE_UNAVAILABLE, a->replies[REPLY_UNREADY][last]);
+    }
+    snprintf(text, sizeof(text), "not ready: %s\n", why);
+    r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_COPY);
+    if (!r) {
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+    if (last) {
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    }
+    ret = MHD_queue_response(c, MHD_HTTP_SERVICE_UNAVAILABLE, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 static bool has_body(struct MHD_Connection *c)
 {
     const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
@@ -163,10 +191,7 @@ static enum MHD_Result answer(struct admin *a, struct MHD_Connection *c, const c
         return MHD_queue_response(c, MHD_HTTP_OK, a->replies[REPLY_HEALTHY][last]);
     }
     if (strcmp(url, "/readyz") == 0) {
-        if (a->src.ready(a->src.arg)) {
-            return MHD_queue_response(c, MHD_HTTP_OK, a->replies[REPLY_HEALTHY][last]);
-        }
-        return MHD_queue_response(c, MHD_HTTP_SERVICE_UNAVAILABLE, a->replies[REPLY_UNREADY][last]);
+        return queue_readyz(a, c, last);
     }
     if (strcmp(url, "/metrics") == 0) {
         auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");

@@ -12,6 +12,10 @@
 #include "turn/addr.h"
 #include "turn/stats.h"
 
+/* Resources of capacity-aware readiness, in the order of
+ * relay/readiness.h: allocations, relay ports, file descriptors. */
+#define ADMIN_CAPACITY_N 3
+
 /* The daemon's own figures in a snapshot, declared as the stats structs are
  * (see turn/stats.h): SCALARS X(field, metric name, type, help) are printed
  * by admin/metrics.c with no per-figure code, ARRAYS X(field, dimensions)
@@ -21,11 +25,16 @@
       "Ports in relay-ports: the allocations one relay address can hold at once.")                 \
     X(workers, "blindrelay_workers", "gauge", "Worker threads relaying traffic.")                  \
     X(draining, "blindrelay_draining", "gauge",                                                    \
-      "1 while draining (SIGUSR1, or SIGTERM with drain-timeout): no new allocations.")
+      "1 while draining (SIGUSR1, or SIGTERM with drain-timeout): no new allocations.")            \
+    X(ready, "blindrelay_ready", "gauge",                                                          \
+      "1 while /readyz answers 200: not draining, and not past ready-high of a capacity limit "    \
+      "(until every one is below ready-low again).")
 
 #define ADMIN_SNAPSHOT_ARRAYS(X)                                                                   \
     X(relay_ports_held, [2]) /* IPv4, IPv6 */                                                      \
-    X(admin_closed, [2])     /* connections closed to make room, past a deadline; by admin/ */
+    X(admin_closed, [2])     /* connections closed to make room, past a deadline; by admin/ */     \
+    X(capacity_used, [ADMIN_CAPACITY_N])                                                           \
+    X(capacity_limit, [ADMIN_CAPACITY_N]) /* 0: no limit */
 
 #define ADMIN_SNAPSHOT_WORDS                                                                       \
     (0 ADMIN_SNAPSHOT_SCALARS(TURN_STATS_SCALAR_WORDS)                                             \
@@ -52,7 +61,9 @@ _Static_assert(sizeof(struct admin_snapshot) ==
  * thread and must be thread-safe. */
 struct admin_source {
     void (*collect)(void *arg, struct admin_snapshot *out);
-    bool (*ready)(void *arg); /* listeners up and not draining */
+    /* Listeners up, not draining and not near a capacity limit; when not
+     * ready, why (no client data) in why, "" for no reason to give. */
+    bool (*ready)(void *arg, char *why, size_t why_len);
     void *arg;
 };
 

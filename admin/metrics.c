@@ -177,6 +177,34 @@ static void relay_ports(struct out *o, const struct admin_snapshot *s)
         (unsigned long long)s->relay_ports_held[1]);
 }
 
+/* Capacity-aware readiness: use, limit and their ratio per resource. */
+static void capacity(struct out *o, const struct admin_snapshot *s)
+{
+    static const char *const names[ADMIN_CAPACITY_N] = {"allocations", "relay_ports", "fds"};
+
+    family(o, "blindrelay_capacity_used", "gauge",
+           "Use of each resource /readyz watches: allocations, relay ports held (of the fuller "
+           "address family), open file descriptors.");
+    for (unsigned i = 0; i < ADMIN_CAPACITY_N; i++) {
+        put(o, "blindrelay_capacity_used{resource=\"%s\"} %llu\n", names[i],
+            (unsigned long long)s->capacity_used[i]);
+    }
+    family(o, "blindrelay_capacity_limit", "gauge",
+           "Limit of each resource: total-quota, the relay-ports range, RLIMIT_NOFILE; 0 = none.");
+    for (unsigned i = 0; i < ADMIN_CAPACITY_N; i++) {
+        put(o, "blindrelay_capacity_limit{resource=\"%s\"} %llu\n", names[i],
+            (unsigned long long)s->capacity_limit[i]);
+    }
+    family(o, "blindrelay_capacity_used_ratio", "gauge",
+           "Use over limit of each resource (0 without a limit); /readyz answers 503 from "
+           "ready-high percent until all are below ready-low.");
+    for (unsigned i = 0; i < ADMIN_CAPACITY_N; i++) {
+        put(o, "blindrelay_capacity_used_ratio{resource=\"%s\"} %.4f\n", names[i],
+            s->capacity_limit[i] ? (double)s->capacity_used[i] / (double)s->capacity_limit[i]
+                                 : 0.0);
+    }
+}
+
 static void admin_conns(struct out *o, const struct admin_snapshot *s)
 {
     const char *name = "blindrelay_admin_connections_closed_total";
@@ -221,6 +249,7 @@ int admin_metrics_render(char *buf, size_t len, const struct admin_snapshot *sna
     connections(&o, &snap->relay);
     relay_ports(&o, snap);
     admin_conns(&o, snap);
+    capacity(&o, snap);
     process(&o, proc);
     return o.full ? -ENOSPC : (int)o.len;
 }

@@ -105,6 +105,14 @@ static const struct br_key keys[] = {
      "on SIGTERM, seconds to drain (no new allocations) before exiting, sooner when the last "
      "allocation ends; 0 = exit at once",
      RELOAD},
+    {"ready-high", BR_T_UINT, OFF(ready_high), 0, 1, 100, 0, "90",
+     "/readyz answers 503 once allocations, relay ports or file descriptors reach this percent "
+     "of their limit (1 to 100); calls carry on",
+     RELOAD},
+    {"ready-low", BR_T_UINT, OFF(ready_low), 0, 1, 100, 0, "80",
+     "/readyz answers 200 again once every one is below this percent (1 to 100, below "
+     "ready-high)",
+     RELOAD},
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -462,6 +470,11 @@ static int validate(struct load *ld)
             blame(ld, (const char *const[]){"alternate-server", NULL});
             return br_cfg_fail(&ld->p, "must be an address clients can reach, not a wildcard");
         }
+    }
+    if (c->ready_low >= c->ready_high) {
+        blame(ld, (const char *const[]){"ready-low", "ready-high", NULL});
+        return br_cfg_fail(&ld->p, "ready-low (%u) must be below ready-high (%u)",
+                           (unsigned)c->ready_low, (unsigned)c->ready_high);
     }
     if (c->n_tls_listen > 0 && (!c->cert[0] || !c->key[0])) {
         blame(ld, (const char *const[]){"tls-listen", NULL});

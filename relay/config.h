@@ -55,7 +55,8 @@ struct br_config {
     uint32_t max_connections_per_ip; /* from one address, default 32 */
     union turn_addr alternates[BR_MAX_LISTEN]; /* 300 Try Alternate while draining */
     size_t n_alternates;
-    uint32_t drain_timeout; /* SIGTERM: seconds to drain before exiting, 0 = none */
+    uint32_t drain_timeout;         /* SIGTERM: seconds to drain before exiting, 0 = none */
+    uint32_t ready_high, ready_low; /* /readyz water marks, percent of each limit: 90, 80 */
     /* the keys the workers read (relay/settings.h) */
     RELAY_SETTINGS_KEYS(RELAY_SETTING_FIELD)
 };

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -14,6 +15,7 @@
 #include "admin/admin.h"
 #include "log.h"
 #include "netinfo.h"
+#include "readiness.h"
 #include "relay_ports.h"
 #include "relay_socket.h"
 #include "rules.h"
@@ -45,9 +47,13 @@ struct daemon {
     struct worker **workers;
     unsigned n_workers;
     struct admin *admin;
-    atomic_bool ready;    /* workers started and no stop signal yet; read by admin */
-    atomic_bool draining; /* no new allocations; read by admin and workers */
+    atomic_bool ready;             /* workers started and no stop signal yet; read by admin */
+    atomic_bool draining;          /* no new allocations; read by admin and workers */
+    pthread_mutex_t capacity_lock; /* the main thread writes capacity, admin reads it */
+    struct readiness capacity;
 };
+
+_Static_assert(READINESS_N == ADMIN_CAPACITY_N, "admin/admin.h lists the readiness resources");
 
 /* relay-ip when set; else a specific listening address of that family;
  * else the host's first global address (IPv4 falls back to loopback). */
@@ -243,6 +249,7 @@ struct daemon *daemon_new(const struct br_config *cfg, int argc, char **argv)
     d->cfg = cfg;
     d->argc = argc;
     d->argv = argv;
+    pthread_mutex_init(&d->capacity_lock, NULL);
     d->fd_limit = raise_fd_limit();
     d->n_workers = cfg->threads ? cfg->threads : (unsigned)(cores > 0 ? cores : 1);
     probe_listeners(cfg);
@@ -326,9 +333,29 @@ static void print_summary(const struct daemon *d)
 }
 
 /* admin/ callbacks, on the admin thread: aggregates only. */
+static bool admin_ready_cb(void *arg, char *why, size_t why_len)
+{
+    struct daemon *d = arg;
+    bool full;
+
+    if (!atomic_load_explicit(&d->ready, memory_order_relaxed)) {
+        snprintf(why, why_len, "%s", "");
+        return false;
+    }
+    if (atomic_load_explicit(&d->draining, memory_order_relaxed)) {
+        snprintf(why, why_len, "draining");
+        return false;
+    }
+    pthread_mutex_lock(&d->capacity_lock);
+    full = d->capacity.full;
+    readiness_describe(&d->capacity, why, why_len);
+    pthread_mutex_unlock(&d->capacity_lock);
+    return !full;
+}
+
 static void admin_collect_cb(void *arg, struct admin_snapshot *out)
 {
-    const struct daemon *d = arg;
+    struct daemon *d = arg;
 
     memset(out, 0, sizeof(*out));
     for (unsigned i = 0; i < d->n_workers; i++) {
@@ -339,14 +366,13 @@ static void admin_collect_cb(void *arg, struct admin_snapshot *out)
     out->relay_ports_range = (uint64_t)d->env.port_max - d->env.port_min + 1;
     out->relay_ports_held[0] = relay_ports_count(d->env.ports, AF_INET);
     out->relay_ports_held[1] = relay_ports_count(d->env.ports, AF_INET6);
-}
-
-static bool admin_ready_cb(void *arg)
-{
-    struct daemon *d = arg;
-
-    return atomic_load_explicit(&d->ready, memory_order_relaxed) &&
-           !atomic_load_explicit(&d->draining, memory_order_relaxed);
+    pthread_mutex_lock(&d->capacity_lock);
+    for (unsigned i = 0; i < READINESS_N; i++) {
+        out->capacity_used[i] = d->capacity.used[i];
+        out->capacity_limit[i] = d->capacity.limit[i];
+    }
+    pthread_mutex_unlock(&d->capacity_lock);
+    out->ready = admin_ready_cb(arg, (char[8]){0}, 8);
 }
 
 static void start_admin(struct daemon *d)
@@ -526,6 +552,42 @@ static uint64_t allocations_active(struct daemon *d)
     return turn.allocations_active;
 }
 
+/* Capacity-aware readiness, once a second on this thread: each figure is
+ * a sum over workers or one directory read, bounded by the descriptors
+ * held. The admin thread only reads the result. */
+static void evaluate_capacity(struct daemon *d)
+{
+    const struct br_config *cfg = current_cfg(d);
+    uint64_t held4 = relay_ports_count(d->env.ports, AF_INET),
+             held6 = relay_ports_count(d->env.ports, AF_INET6);
+    struct readiness r;
+    char why[128];
+    bool was;
+
+    pthread_mutex_lock(&d->capacity_lock);
+    r = d->capacity;
+    pthread_mutex_unlock(&d->capacity_lock);
+    was = r.full;
+    r.used[READINESS_ALLOCATIONS] = allocations_active(d);
+    r.limit[READINESS_ALLOCATIONS] = d->total_quota;
+    r.used[READINESS_RELAY_PORTS] = held4 > held6 ? held4 : held6;
+    r.limit[READINESS_RELAY_PORTS] = (uint64_t)d->env.port_max - d->env.port_min + 1;
+    r.used[READINESS_FDS] = readiness_count_fds();
+    r.limit[READINESS_FDS] = d->fd_limit;
+    readiness_update(&r, cfg->ready_high, cfg->ready_low);
+    pthread_mutex_lock(&d->capacity_lock);
+    d->capacity = r;
+    pthread_mutex_unlock(&d->capacity_lock);
+    if (r.full && !was) {
+        readiness_describe(&r, why, sizeof(why));
+        br_log("capacity: /readyz answers 503 (%s, ready-high %u%%); allocations carry on", why,
+               (unsigned)cfg->ready_high);
+    } else if (was && !r.full) {
+        br_log("capacity: /readyz answers 200 again (every limit below ready-low %u%%)",
+               (unsigned)cfg->ready_low);
+    }
+}
+
 /* Workers pick the flag up at their next tick (within a second). */
 static void start_drain(struct daemon *d, const char *why)
 {
@@ -561,6 +623,7 @@ static void signal_loop(struct daemon *d, const sigset_t *set)
         int sig = sigtimedwait(set, NULL, &second);
 
         watch_host_addresses(d);
+        evaluate_capacity(d);
         if (sig == SIGHUP) {
             reload(d);
         } else if (sig == SIGUSR1) {
@@ -605,6 +668,7 @@ int daemon_run(struct daemon *d)
             br_fatal("threads: cannot start worker: %s", strerror(-err));
         }
     }
+    evaluate_capacity(d);
     start_admin(d);
     atomic_store(&d->ready, true);
     print_summary(d);
@@ -636,6 +700,7 @@ void daemon_free(struct daemon *d)
     turn_ratelimit_free(d->unauth_limit);
     rules_free(&d->rules.current);
     pthread_mutex_destroy(&d->rules.lock);
+    pthread_mutex_destroy(&d->capacity_lock);
     if (d->reloaded) {
         br_config_release(&d->applied);
     }

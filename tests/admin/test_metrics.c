@@ -58,6 +58,10 @@ static struct admin_snapshot sample(void)
     s.relay.accept_paused = 6;
     s.turn.allocate_failures[TURN_ALLOC_FAIL_FDS] = 3;
     s.turn.allocate_failures[TURN_ALLOC_FAIL_PORTS] = 2;
+    s.ready = 1;
+    s.capacity_used[0] = 22;
+    s.capacity_limit[0] = 40;
+    s.capacity_used[2] = 30;
     return s;
 }
 
@@ -133,6 +137,13 @@ Test(metrics, exact_lines)
     has_line("blindrelay_allocate_failures_total{reason=\"ports\"} 2");
     has_line("blindrelay_allocate_failures_total{reason=\"other\"} 0");
     has_line("blindrelay_workers 4");
+    has_line("blindrelay_ready 1");
+    has_line("blindrelay_capacity_used{resource=\"allocations\"} 22");
+    has_line("blindrelay_capacity_limit{resource=\"allocations\"} 40");
+    has_line("blindrelay_capacity_used_ratio{resource=\"allocations\"} 0.5500");
+    has_line("blindrelay_capacity_used{resource=\"fds\"} 30");
+    has_line("blindrelay_capacity_used_ratio{resource=\"fds\"} 0.0000"); /* no limit */
+    has_line("blindrelay_capacity_limit{resource=\"relay_ports\"} 0");
     has_line("blindrelay_build_info{version=\"" BR_VERSION "\",commit=\"" BR_COMMIT "\"} 1");
     has_line("process_resident_memory_bytes 4096000");
     has_line("process_virtual_memory_bytes 8192000");
@@ -209,17 +220,38 @@ static bool one_of(const char *s, size_t n, const char *const *set)
 }
 
 /* Labels: names from {direction, transport, code, reason, family, le,
- * version, commit}, values from the fixed sets (codes from
+ * version, commit, resource}, values from the fixed sets (codes from
  * turn_stats_error_codes). */
 static void check_labels(const char *line, const char *open, const char *close)
 {
-    static const char *const names[] = {"direction", "transport", "code",   "reason", "family",
-                                        "le",        "version",   "commit", NULL};
-    static const char *const values[] = {
-        "client_to_peer", "peer_to_client", "udp",    "tcp",        "tls",         "malformed",
-        "no_allocation",  "no_permission",  "policy", "unexpected", "buffer_full", "bandwidth",
-        "oversized",      "ipv4",           "ipv6",   "+Inf",       BR_VERSION,    BR_COMMIT,
-        "make_room",      "deadline",       "fds",    "ports",      "other",       NULL};
+    static const char *const names[] = {"direction", "transport", "code",   "reason",   "family",
+                                        "le",        "version",   "commit", "resource", NULL};
+    static const char *const values[] = {"client_to_peer",
+                                         "peer_to_client",
+                                         "udp",
+                                         "tcp",
+                                         "tls",
+                                         "malformed",
+                                         "no_allocation",
+                                         "no_permission",
+                                         "policy",
+                                         "unexpected",
+                                         "buffer_full",
+                                         "bandwidth",
+                                         "oversized",
+                                         "ipv4",
+                                         "ipv6",
+                                         "+Inf",
+                                         BR_VERSION,
+                                         BR_COMMIT,
+                                         "make_room",
+                                         "deadline",
+                                         "fds",
+                                         "ports",
+                                         "other",
+                                         "allocations",
+                                         "relay_ports",
+                                         NULL};
     const char *p = open + 1;
 
     while (p < close) {
