@@ -17,10 +17,12 @@
 #include "relay/relay_socket.h"
 
 /* A free block of n consecutive loopback UDP ports, found by binding them
- * (and released again): a range no other test of this run holds. */
+ * (and released again), below the kernel's ephemeral range (32768 up by
+ * default) so that no socket of another process is given one of them
+ * between two steps of a test. */
 static uint16_t free_block(unsigned n)
 {
-    for (uint16_t base = 42000; base < 60000; base = (uint16_t)(base + 64)) {
+    for (uint16_t base = 20032; base < 32704; base = (uint16_t)(base + 64)) {
         int fds[64];
         unsigned ok = 0;
 
