@@ -10,7 +10,8 @@
 # before; the trusted address without a header, a header over the bound
 # (closed at once) and a header that never completes (closed at
 # handshake-timeout 2) are counted in blindrelay_proxy_header_failures_total.
-# The server's output names none of the clients. blindrelay only.
+# The server's output names none of the clients; a bad proxy-protocol-from
+# stops the start naming the key. blindrelay only.
 # Ports 61250-61299, relay ports 61800-61849.
 source "$(dirname "$0")/lib.sh"
 
@@ -94,6 +95,17 @@ expect_failures() {
         fail "$1: blindrelay_proxy_header_failures_total moved by $((after - $2)), not $3"
     fi
 }
+
+# ---- a bad value stops the start, naming the key ----
+for bad in 10.0.0.1/33 10.0.0.1/8 lb.example; do
+    if out=$("$BUILD/blindrelay" --proxy-protocol-from "$bad" --admin-listen "" 2>&1); then
+        fail "proxy-protocol-from $bad: blindrelay started"
+    elif [[ "$out" == "blindrelay: --proxy-protocol-from: "* ]]; then
+        pass "proxy-protocol-from $bad refused: ${out#blindrelay: }"
+    else
+        fail "proxy-protocol-from $bad: the error does not name the key: $out"
+    fi
+done
 
 log "haproxy $HP_PORT -> tcp $PORT, haproxy $HP_TLS_PORT -> tls $TLS_PORT"
 server_start_stream proxied "127.0.0.1:$PORT" "127.0.0.1:$TLS_PORT" "$WORK/server.pem" \
