@@ -1,6 +1,9 @@
 /* The client side over TCP and TLS (RFC 8656 3.1, 12.6): connections on
  * bufferevents, STUN messages and ChannelData frames back to back on the
- * stream. The allocation belongs to the connection and ends with it. */
+ * stream. The allocation belongs to the connection and ends with it.
+ * Connections from a trusted proxy (proxy-protocol-from) begin with a PROXY
+ * protocol v2 header naming the client, read before the bufferevent (and
+ * TLS) starts. */
 #include "client_stream.h"
 
 #include <errno.h>
@@ -8,6 +11,7 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +21,7 @@
 
 #include "conn_limit.h"
 #include "peer_side.h"
+#include "proxy_v2.h"
 #include "tls.h"
 #include "turn/frame.h"
 
@@ -25,9 +30,13 @@
 struct stream_conn {
     struct client_link link; /* first */
     struct worker *worker;
-    struct bufferevent *bev;
+    struct bufferevent *bev; /* NULL while a PROXY header is awaited */
     struct turn_tuple tuple;
-    int limit_slot;
+    int fd;
+    int limit_slot;          /* -1 while a PROXY header is awaited */
+    struct event *header_ev; /* the raw socket's reads until the header is whole */
+    uint8_t *header;         /* PROXY_V2_MAX_LEN bytes while awaited, else NULL */
+    size_t header_have, header_want;
     bool handshaking;
     bool allocated;
     uint64_t deadline; /* monotonic milliseconds; only whole requests move it */
@@ -72,8 +81,9 @@ static void stream_close(struct stream_conn *c)
 {
     struct worker *w = c->worker;
 
-    turn_server_conn_closed(w->turn, &c->tuple, worker_clock().mono);
-    conn_limit_release(w->env->conn_limit, c->limit_slot);
+    if (c->limit_slot >= 0) {
+        conn_limit_release(w->env->conn_limit, c->limit_slot);
+    }
     if (c->prev) {
         c->prev->next = c->next;
     } else {
@@ -83,7 +93,16 @@ static void stream_close(struct stream_conn *c)
         c->next->prev = c->prev;
     }
     w->stats.connections_active--;
-    bufferevent_free(c->bev);
+    if (c->bev) {
+        turn_server_conn_closed(w->turn, &c->tuple, worker_clock().mono);
+        bufferevent_free(c->bev);
+    } else {
+        if (c->header_ev) {
+            event_free(c->header_ev);
+        }
+        free(c->header);
+        close(c->fd);
+    }
     free(c);
 }
 
@@ -223,8 +242,9 @@ void client_stream_tick(struct worker *w)
                 stream_close(c);
             }
         } else if (now >= c->deadline) {
-            w->stats.handshake_failures += c->handshaking;
-            w->stats.idle_closed += !c->handshaking;
+            w->stats.proxy_header_failures += !c->bev;
+            w->stats.handshake_failures += c->bev && c->handshaking;
+            w->stats.idle_closed += c->bev && !c->handshaking;
             stream_close(c);
         }
     }
@@ -250,25 +270,18 @@ static struct bufferevent *new_bufferevent(struct worker *w, int fd, bool tls)
     return bev;
 }
 
-static struct stream_conn *conn_new(struct worker *w, int fd, const union turn_addr *client,
-                                    bool tls)
+static int conn_start(struct stream_conn *c)
 {
-    struct stream_conn *c = calloc(1, sizeof(*c));
-    socklen_t len = sizeof(c->tuple.server);
+    struct worker *w = c->worker;
+    bool tls = c->tuple.transport == TURN_TRANSPORT_TLS;
     int one = 1;
 
-    if (!c || !(c->bev = new_bufferevent(w, fd, tls))) {
-        free(c);
-        return NULL;
+    c->bev = new_bufferevent(w, c->fd, tls);
+    if (!c->bev) {
+        return -ENOMEM;
     }
-    c->link.kind = CLIENT_STREAM;
-    c->worker = w;
     c->handshaking = tls;
-    c->tuple.client = *client;
-    getsockname(fd, &c->tuple.server.sa, &len);
-    c->tuple.transport = tls ? TURN_TRANSPORT_TLS : TURN_TRANSPORT_TCP;
-    c->tuple.conn = &c->link;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     bufferevent_setcb(c->bev, readable_cb, NULL, event_cb, c);
     /* No read high watermark: read_cb takes every whole frame each time, so
      * the input holds at most one partial frame and one read (16 KiB), and
@@ -276,9 +289,119 @@ static struct stream_conn *conn_new(struct worker *w, int fd, const union turn_a
      * set (libevent#690, #854: decrypted bytes left inside OpenSSL). */
     c->deadline = deadline_in(tls ? w->settings.handshake_timeout : w->settings.idle_timeout);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    return 0;
+}
+
+/* The header is whole: its client stands for the connection's from now on
+ * (nonce, caps, quotas, permissions, XOR-MAPPED-ADDRESS); LOCAL (the
+ * proxy's own check) keeps the proxy's. Whatever follows the header is
+ * still in the socket, for the bufferevent. */
+static void header_done(struct stream_conn *c, const struct proxy_v2_header *h)
+{
+    struct worker *w = c->worker;
+
+    if (!h->local) {
+        c->tuple.client = h->src;
+        turn_addr_canonical(&c->tuple.client);
+    }
+    event_free(c->header_ev);
+    c->header_ev = NULL;
+    free(c->header);
+    c->header = NULL;
+    c->limit_slot = conn_limit_take(w->env->conn_limit, &c->tuple.client);
+    if (c->limit_slot < 0) {
+        w->stats.connections_refused++;
+        stream_close(c);
+        return;
+    }
+    if (conn_start(c) < 0) {
+        stream_close(c);
+    }
+}
+
+/* Reads never more than the header still needs (proxy_v2_parse says how
+ * much), so no byte of the client's own stream is taken. */
+static void header_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct stream_conn *c = arg;
+    struct proxy_v2_header h;
+    ssize_t n;
+    int rc;
+
+    (void)what;
+    for (;;) {
+        n = recv(fd, c->header + c->header_have, c->header_want - c->header_have, 0);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+            return;
+        }
+        if (n <= 0) {
+            break; /* closed or failed before the header was whole */
+        }
+        c->header_have += (size_t)n;
+        rc = proxy_v2_parse(c->header, c->header_have, &h, &c->header_want);
+        if (rc == 0) {
+            header_done(c, &h);
+            return;
+        }
+        if (rc != -EAGAIN) {
+            break; /* not a header, or one over PROXY_V2_MAX_LEN: closed at once */
+        }
+    }
+    c->worker->stats.proxy_header_failures++;
+    stream_close(c);
+}
+
+/* A trusted proxy's connection: no bufferevent, no TLS and no connection
+ * cap until the header names the client; handshake-timeout bounds the
+ * wait. */
+static int conn_await_header(struct stream_conn *c)
+{
+    struct worker *w = c->worker;
+
+    c->header = malloc(PROXY_V2_MAX_LEN);
+    c->header_ev = event_new(w->base, c->fd, EV_READ | EV_PERSIST, header_cb, c);
+    if (!c->header || !c->header_ev || event_add(c->header_ev, NULL) < 0) {
+        if (c->header_ev) {
+            event_free(c->header_ev);
+        }
+        free(c->header);
+        return -ENOMEM;
+    }
+    c->header_have = 0;
+    c->header_want = PROXY_V2_FIXED_LEN;
+    c->deadline = deadline_in(w->settings.handshake_timeout);
+    return 0;
+}
+
+static struct stream_conn *conn_new(struct worker *w, int fd, const union turn_addr *client,
+                                    bool tls, int slot)
+{
+    struct stream_conn *c = calloc(1, sizeof(*c));
+    socklen_t len = sizeof(c->tuple.server);
+    int rc;
+
+    if (!c) {
+        return NULL;
+    }
+    c->link.kind = CLIENT_STREAM;
+    c->worker = w;
+    c->fd = fd;
+    c->limit_slot = slot;
+    c->tuple.client = *client;
+    getsockname(fd, &c->tuple.server.sa, &len);
+    c->tuple.transport = tls ? TURN_TRANSPORT_TLS : TURN_TRANSPORT_TCP;
+    c->tuple.conn = &c->link;
+    rc = slot < 0 ? conn_await_header(c) : conn_start(c);
+    if (rc < 0) {
+        free(c);
+        return NULL;
+    }
     return c;
 }
 
+/* Without proxy-protocol-from every connection is its own client; with
+ * it, those from a trusted proxy must send a header first, and no other
+ * may (a header from anywhere else is garbage on the stream). */
 static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
                       int salen, void *arg)
 {
@@ -286,23 +409,26 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
     struct worker *w = sl->worker;
     union turn_addr client = {0};
     struct stream_conn *c;
-    int slot;
+    int slot = -1;
 
     memcpy(&client, sa, (size_t)salen < sizeof(client) ? (size_t)salen : sizeof(client));
     turn_addr_canonical(&client);
-    slot = conn_limit_take(w->env->conn_limit, &client);
-    if (slot < 0) {
-        w->stats.connections_refused++;
-        close(fd);
-        return;
+    if (!w->env->proxy_from.n || !proxy_v2_trusted(&w->env->proxy_from, &client)) {
+        slot = conn_limit_take(w->env->conn_limit, &client);
+        if (slot < 0) {
+            w->stats.connections_refused++;
+            close(fd);
+            return;
+        }
     }
-    c = conn_new(w, fd, &client, sl->tls);
+    c = conn_new(w, fd, &client, sl->tls, slot);
     if (!c) {
-        conn_limit_release(w->env->conn_limit, slot);
+        if (slot >= 0) {
+            conn_limit_release(w->env->conn_limit, slot);
+        }
         close(fd);
         return;
     }
-    c->limit_slot = slot;
     c->next = w->conns;
     if (w->conns) {
         w->conns->prev = c;

@@ -97,6 +97,10 @@ static const struct br_key keys[] = {
      "TCP and TLS connections at once, all clients (1 to 1000000)", RELOAD},
     {"max-connections-per-ip", BR_T_UINT, OFF(max_connections_per_ip), 0, 1, 1000000, 0, "32",
      "TCP and TLS connections at once from one client address (1 to 1000000)", RELOAD},
+    {"proxy-protocol-from", BR_T_CIDR, OFF(proxy_from), 0, 0, 0, 0, "",
+     "proxy (ADDR/PREFIX) whose TCP and TLS connections begin with a PROXY protocol v2 header "
+     "naming the client; others may not send one; repeatable; none: no header is read",
+     RESTART},
     {"alternate-server", BR_T_ADDRS, OFF(alternates), OFF(n_alternates), 0, 0, 3478, "",
      "while draining, new allocations are sent here (300 Try Alternate), the first of the "
      "client's address family; none: refused with 508; repeatable",

@@ -16,7 +16,8 @@
 #define BR_MAX_LIST 64
 #define BR_PATH_MAX 1024
 
-/* A repeatable string key (auth-secret, user, allow-peer, deny-peer). */
+/* A repeatable string key (auth-secret, user, allow-peer, deny-peer,
+ * proxy-protocol-from). */
 struct br_strlist {
     char *items[BR_MAX_LIST];
     size_t n;
@@ -57,6 +58,7 @@ struct br_config {
     size_t n_alternates;
     uint32_t drain_timeout;         /* SIGTERM: seconds to drain before exiting, 0 = none */
     uint32_t ready_high, ready_low; /* /readyz water marks, percent of each limit: 90, 80 */
+    struct br_strlist proxy_from;   /* "ADDR/PREFIX" that send a PROXY v2 header first */
     /* the keys the workers read (relay/settings.h) */
     RELAY_SETTINGS_KEYS(RELAY_SETTING_FIELD)
 };

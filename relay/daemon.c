@@ -178,6 +178,11 @@ static void build_env(struct daemon *d)
     env->tcp = cfg->tcp;
     memcpy(env->tls_listen, cfg->tls_listen, sizeof(env->tls_listen));
     env->n_tls_listen = cfg->n_tls_listen;
+    for (size_t i = 0; i < cfg->proxy_from.n; i++) {
+        if (proxy_v2_trust_add(&env->proxy_from, cfg->proxy_from.items[i]) < 0) {
+            br_fatal("proxy-protocol-from: bad address '%s'", cfg->proxy_from.items[i]);
+        }
+    }
     if (cfg->n_tls_listen) {
         char err[512];
         if (tls_store_new(&env->tls, cfg->cert, cfg->key, err, sizeof(err)) < 0) {
@@ -320,6 +325,11 @@ static void print_summary(const struct daemon *d)
            "deny rules over the default-denied ranges",
            cfg->realm, cfg->secrets.n, cfg->secrets.n == 1 ? "" : "s", cfg->users.n,
            cfg->users.n == 1 ? "" : "s", cfg->allow_peer.n, cfg->deny_peer.n);
+    if (cfg->proxy_from.n) {
+        br_log("proxy protocol v2: TCP and TLS connections from %zu proxy range%s begin with a "
+               "header",
+               cfg->proxy_from.n, cfg->proxy_from.n == 1 ? "" : "s");
+    }
     if (cfg->admin_listen.sa.sa_family) {
         br_log("admin: http://%s (/metrics%s, /healthz, /readyz)",
                turn_addr_format(&cfg->admin_listen, a, sizeof(a)),

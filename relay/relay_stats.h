@@ -24,6 +24,9 @@
     X(stream_oversize, "blindrelay_connections_oversize_closed_total", "counter",                  \
       "TCP and TLS connections closed for announcing a frame over max-unauth-frame before "        \
       "holding an allocation.")                                                                    \
+    X(proxy_header_failures, "blindrelay_proxy_header_failures_total", "counter",                  \
+      "Connections from a proxy-protocol-from address closed for want of a valid PROXY "           \
+      "protocol v2 header: invalid, over its bound, or not whole within handshake-timeout.")       \
     X(accept_paused, "blindrelay_accept_paused_total", "counter",                                  \
       "Times a TCP or TLS listener stopped accepting until the next second because "               \
       "accept() failed (out of file descriptors or kernel memory).")                               \

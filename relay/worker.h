@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proxy_v2.h"
 #include "relay_stats.h"
 #include "turn/server.h"
 
@@ -30,6 +31,7 @@ struct relay_env {
     bool tcp;                          /* TCP listeners beside the UDP ones */
     union turn_addr tls_listen[BR_ENV_MAX_LISTEN];
     size_t n_tls_listen;
+    struct proxy_v2_trust proxy_from; /* may send a PROXY v2 header; none: no header taken */
     /* auth, policy and quota; ops filled per worker, the limits from the
      * rules' settings (struct relay_settings) */
     struct turn_server_config turn;

@@ -32,7 +32,7 @@ stage_done() {
 
 PACKAGES="build-essential cmake pkg-config git libevent-dev libssl-dev libsrtp2-dev
 libmicrohttpd-dev libcriterion-dev coturn clang clang-format python3-aioice iproute2 openssl prometheus curl strace
-chromium chromium-driver libnss3-tools valgrind python3-gi gir1.2-nice-0.1"
+chromium chromium-driver libnss3-tools valgrind python3-gi gir1.2-nice-0.1 haproxy"
 
 missing=""
 for p in $PACKAGES; do

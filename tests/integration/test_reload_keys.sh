@@ -174,6 +174,7 @@ auth-secret-file = $WORK/secrets2
 user = u99:p99-pass
 allow-peer = 127.1.0.0/16
 deny-peer = 127.0.0.99
+proxy-protocol-from = 192.0.2.1
 admin-token-file = $WORK/token2
 cert = $WORK/b.pem
 key = $WORK/b.key
