@@ -43,11 +43,17 @@ settle() {
 
 # expect_ready CODE [BODY-REGEX] WHAT: /readyz answers CODE (and a body
 # matching the regex), after the once-a-second evaluation has run.
+# After 1.5 s (a state that must hold has held past an evaluation), then
+# for up to 8.5 s more (a flip or a reload may take longer on a busy host).
 expect_ready() {
     local want=$1 re=$2 what=$3 got text
     sleep 1.5
-    got=$(http_code /readyz)
-    text=$(body /readyz)
+    for _ in $(seq 35); do
+        got=$(http_code /readyz)
+        text=$(body /readyz)
+        [ "$got" = "$want" ] && echo "$text" | grep -qE "$re" && break
+        sleep 0.25
+    done
     if [ "$got" = "$want" ] && echo "$text" | grep -qE "$re"; then
         pass "$what: /readyz $got ($text)"
     else
