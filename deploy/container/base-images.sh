@@ -44,7 +44,9 @@ one() {
         echo "base-images.sh: mmdebstrap failed for $name" >&2
         return 1
     fi
-    podman import -q --change 'CMD ["bash"]' "$tmp/rootfs.tar" "$name" >/dev/null
+    # the PATH and CMD of Docker Hub's debian images (a plain import has none)
+    podman import -q --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+        --change 'CMD ["bash"]' "$tmp/rootfs.tar" "$name" >/dev/null
     rm -rf "$tmp"
     echo "base-images.sh: $name built and imported in $((SECONDS - start)) s"
 }
