@@ -11,6 +11,10 @@ becomes a Pod, unchanged except for what the test must set:
   - the Secrets' placeholders: the test's secret, token, certificate, key.
   - the admin port 9641: the test's ADMIN_PORT (9641 is the daemon's
     default, which another process on the machine may hold);
+  - $(VAR) in env values and args is expanded as the kubelet does it
+    (podman 4.3 passes it through literally);
+  - the container's ports are left out (with hostNetwork they only
+    document; podman 4.3 refuses port mappings on the host network);
   - secret volumes become configMap volumes of the same data (podman 4.3's
     kube play dereferences a nil pointer on a secret volume), the Secrets
     ConfigMaps with their stringData.
@@ -44,6 +48,7 @@ def main():
            "spec": tmpl["spec"]}
     c = pod["spec"]["containers"][0]
     c["image"] = image
+    c.pop("ports", None)
     for e in c["env"]:
         ref = e.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
         if ref == "status.hostIP":
@@ -58,8 +63,19 @@ def main():
     text, n = re.subn(r"\b9641\b", admin_port, text)
     if n < 4:
         sys.exit("kube_pod.py: admin port 9641 found %d times" % n)
+    pod = yaml.safe_load(text)
+    c = pod["spec"]["containers"][0]
+    env = {}
+
+    def expand(v):
+        return re.sub(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)",
+                      lambda m: env.get(m.group(1), m.group(0)), v)
+
+    for e in c["env"]:
+        e["value"] = env[e["name"]] = expand(e["value"])
+    c["args"] = [expand(a) for a in c.get("args", [])]
     with open(os.path.join(out, "pod.yaml"), "w") as f:
-        f.write(text)
+        yaml.safe_dump(pod, f, sort_keys=False)
 
     cm = docs[("ConfigMap", "blindrelay-config")]
     conf = cm["data"]["blindrelay.conf"]

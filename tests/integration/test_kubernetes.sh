@@ -121,8 +121,8 @@ run_uclient udp
 run_uclient tcp -t
 
 # uclient leaves its UDP allocations to expire: a new pod for the drain
-podman pod kill --signal INT "$POD" >/dev/null
-podman pod rm -f "$POD" >/dev/null
+podman pod kill --signal INT "$POD" >/dev/null 2>&1
+podman pod rm -f "$POD" >/dev/null 2>&1
 play
 
 log "preStop during a TCP relay"
@@ -158,7 +158,7 @@ else
 fi
 grace=$("$PYTHON" -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["spec"]["terminationGracePeriodSeconds"])' "$WORK/kube/pod.yaml")
 t0=$SECONDS
-podman pod stop -t "$grace" "$POD" >/dev/null
+podman pod stop -t "$grace" "$POD" >/dev/null 2>&1
 code=$(podman inspect --format '{{.State.ExitCode}}' "$CTR")
 [ "$code" = 0 ] && [ $((SECONDS - t0)) -lt 10 ] && pass "SIGTERM after preStop: exit status 0 in $((SECONDS - t0)) s" ||
     fail "SIGTERM after preStop: status $code after $((SECONDS - t0)) s"
