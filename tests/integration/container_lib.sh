@@ -11,6 +11,7 @@
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 IMAGE=${BR_CONTAINER_IMAGE:-localhost/blindrelay:test}
 # the image's user (Containerfile: USER 10001:10001)
+# shellcheck disable=SC2034 # used by the scripts that source this file
 IMAGE_UID=10001
 
 skip() {
