@@ -74,6 +74,9 @@ struct admin_config {
 
 struct admin;
 
+/* Open descriptors of this process (/proc/self/fd), 0 when unreadable. */
+uint64_t admin_open_fds(void);
+
 /* Starts listening and serving. Returns 0 or a negative errno with the
  * reason (naming the config key) in err. */
 int admin_start(struct admin **out, const struct admin_config *cfg, const struct admin_source *src,

@@ -69,7 +69,7 @@ int admin_process_start_time(double *out)
     return rc;
 }
 
-static uint64_t count_fds(void)
+uint64_t admin_open_fds(void)
 {
     uint64_t n = 0;
     struct dirent *e;
@@ -103,7 +103,7 @@ void admin_process_read(struct admin_process *out)
         }
         fclose(f);
     }
-    out->open_fds = count_fds();
+    out->open_fds = admin_open_fds();
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
         out->max_fds = rl.rlim_cur == RLIM_INFINITY ? 0 : (uint64_t)rl.rlim_cur;
     }

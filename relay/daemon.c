@@ -582,7 +582,7 @@ static void evaluate_capacity(struct daemon *d)
     r.limit[READINESS_ALLOCATIONS] = d->total_quota;
     r.used[READINESS_RELAY_PORTS] = held4 > held6 ? held4 : held6;
     r.limit[READINESS_RELAY_PORTS] = (uint64_t)d->env.port_max - d->env.port_min + 1;
-    r.used[READINESS_FDS] = readiness_count_fds();
+    r.used[READINESS_FDS] = admin_open_fds();
     r.limit[READINESS_FDS] = d->fd_limit;
     readiness_update(&r, cfg->ready_high, cfg->ready_low);
     pthread_mutex_lock(&d->capacity_lock);

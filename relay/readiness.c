@@ -1,7 +1,6 @@
 /* Capacity-aware readiness: the water marks and their hysteresis. */
 #include "relay/readiness.h"
 
-#include <dirent.h>
 #include <stdio.h>
 
 const char *const readiness_names[READINESS_N] = {
@@ -48,20 +47,4 @@ void readiness_describe(const struct readiness *r, char *buf, size_t len)
     }
     snprintf(buf, len, "%s %llu%% of %llu", readiness_names[i],
              (unsigned long long)(r->used[i] * 100 / r->limit[i]), (unsigned long long)r->limit[i]);
-}
-
-uint64_t readiness_count_fds(void)
-{
-    uint64_t n = 0;
-    struct dirent *e;
-    DIR *d = opendir("/proc/self/fd");
-
-    if (!d) {
-        return 0;
-    }
-    while ((e = readdir(d))) {
-        n += e->d_name[0] != '.';
-    }
-    closedir(d);
-    return n > 0 ? n - 1 : 0; /* the directory's own descriptor */
 }

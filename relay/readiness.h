@@ -34,7 +34,4 @@ void readiness_update(struct readiness *r, unsigned high, unsigned low);
 /* "allocations 91% of 1000" for the reason while full; "" otherwise. */
 void readiness_describe(const struct readiness *r, char *buf, size_t len);
 
-/* Open descriptors of this process (/proc/self/fd), 0 when unreadable. */
-uint64_t readiness_count_fds(void);
-
 #endif
